@@ -1,0 +1,40 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { CONFIG, type AppConfig } from '../config/index.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Admin routes need `Authorization: Bearer <ADMIN_TOKEN>`; with no ADMIN_TOKEN set they are off. */
+@Injectable()
+export class AdminTokenGuard implements CanActivate {
+  constructor(@Inject(CONFIG) private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const expected = this.config.adminToken;
+    if (!expected) {
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'admin API is off: set ADMIN_TOKEN to enable it',
+      });
+    }
+    const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1]!), digest(expected))) {
+      throw new UnauthorizedException({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong',
+      });
+    }
+    return true;
+  }
+}

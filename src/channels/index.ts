@@ -1,0 +1,3 @@
+export * from './channel.types.js';
+export { ChannelsModule } from './channels.module.js';
+export { OutboxEmailChannel, OutboxSmsChannel } from './outbox.js';

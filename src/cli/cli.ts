@@ -1,0 +1,139 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module.js';
+import { prepareDatabase } from '../bootstrap.js';
+import { loadCampaigns, TemplateError } from '../campaigns/index.js';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { createEnrollmentSchema } from '../enrollments/enrollment.dto.js';
+import { EnrollmentsService } from '../enrollments/enrollments.service.js';
+import { Renderer, sampleContext } from '../rendering/index.js';
+import { ZodPipe } from '../common/zod-pipe.js';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  preview <campaign> <step> --channel email|sms [--html]
+      Print a rendered message with sample data. <step> is a number (1 = first) or a step key.
+  enroll --campaign <id> --channel email|sms (--email <addr> | --phone <+E.164>)
+         --timezone <IANA zone> [--name <name>] [--send-time HH:MM] [--country US]
+      Enrol a person, as POST /api/v1/admin/enrollments does.
+  campaigns
+      List the campaigns and their steps.
+  migrate
+      Create the database if needed and apply migrations.
+`;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+async function preview(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { channel: { type: 'string' }, html: { type: 'boolean' } },
+  });
+  const [campaignId, stepArg] = positionals;
+  if (!campaignId || !stepArg) fail(`preview needs <campaign> and <step>\n\n${USAGE}`);
+  const channel = values.channel ?? 'email';
+  if (channel !== 'email' && channel !== 'sms') fail('--channel must be email or sms');
+  const config = loadConfig();
+  const campaigns = loadCampaigns(config.templatesDir);
+  const campaign =
+    campaigns.find((c) => c.id === campaignId) ??
+    fail(`unknown campaign "${campaignId}" (known: ${campaigns.map((c) => c.id).join(', ')})`);
+  const index = /^\d+$/.test(stepArg)
+    ? Number(stepArg) - 1
+    : campaign.steps.findIndex((s) => s.key === stepArg);
+  if (index < 0 || index >= campaign.steps.length) {
+    fail(
+      `unknown step "${stepArg}": use 1-${campaign.steps.length} or one of ${campaign.steps.map((s) => s.key).join(', ')}`,
+    );
+  }
+  const renderer = await Renderer.create(config.templatesDir, campaigns);
+  const ctx = sampleContext({
+    campaign: {
+      name: campaign.name,
+      days: campaign.steps.filter((s) => s.key !== 'welcome' && s.key !== 'wrap-up').length,
+    },
+    step: { number: index + 1, total: campaign.steps.length },
+  });
+  if (channel === 'email') {
+    const m = renderer.renderEmail(campaign.id, index, ctx);
+    console.log(`Subject: ${m.subject}\n`);
+    console.log(values.html ? m.html : m.text);
+  } else {
+    const m = renderer.renderSms(campaign.id, index, ctx);
+    console.log(m.body);
+    console.log(
+      `\n(${m.body.length} characters, ${m.segments} segment${m.segments === 1 ? '' : 's'}, ${m.encoding})`,
+    );
+  }
+}
+
+async function enroll(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      campaign: { type: 'string' },
+      channel: { type: 'string' },
+      email: { type: 'string' },
+      phone: { type: 'string' },
+      country: { type: 'string' },
+      name: { type: 'string' },
+      timezone: { type: 'string' },
+      'send-time': { type: 'string' },
+    },
+  });
+  const { 'send-time': sendTime, ...rest } = values;
+  const input = new ZodPipe(createEnrollmentSchema).transform({
+    ...rest,
+    ...(sendTime ? { sendTime } : {}),
+  });
+  const config = { ...loadConfig(), role: 'api' as const };
+  await prepareDatabase(config);
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    console.log(JSON.stringify(await app.get(EnrollmentsService).enroll(input, 'cli'), null, 2));
+  } finally {
+    await app.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...args] = process.argv.slice(2);
+  switch (command) {
+    case 'preview':
+      return preview(args);
+    case 'enroll':
+      return enroll(args);
+    case 'campaigns': {
+      for (const c of loadCampaigns(loadConfig().templatesDir)) {
+        const cadence = c.cadence.type === 'daily' ? 'daily' : `every ${c.cadence.everyMs / 1000}s`;
+        console.log(
+          `${c.id} (${c.audience}, ${cadence}): ${c.steps.map((s) => s.key).join(' > ')}`,
+        );
+      }
+      return;
+    }
+    case 'migrate': {
+      const applied = await prepareDatabase(loadConfig());
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      return;
+    }
+    default:
+      console.log(USAGE);
+      if (command && command !== 'help' && command !== '--help') process.exit(2);
+  }
+}
+
+main().catch((err: unknown) => {
+  const e = err as { response?: { message?: string }; message?: string };
+  if (err instanceof ConfigError || err instanceof TemplateError) console.error(e.message);
+  else console.error(`error: ${e.response?.message ?? e.message ?? String(err)}`);
+  process.exit(1);
+});

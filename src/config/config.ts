@@ -1,0 +1,174 @@
+import { z } from 'zod';
+
+export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const DEV_SECRET = 'dev-only-secret-change-me-dev-only-secret';
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    ROLE: z.enum(ROLES).default('all'),
+    PORT: int(0, 65535).default(3000),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).default(
+      'postgres://postgres@127.0.0.1:5432/selfcare_drip',
+    ),
+    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_{}-]+$/, 'may hold only letters, digits, _, -, { and }')
+      .default('sd'),
+    PUBLIC_URL: url(['http:', 'https:']).optional(),
+    APP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    SMTP_URL: optionalString.pipe(url(['smtp:', 'smtps:']).optional()),
+    MAIL_FROM: z.string().default('Selfcare Drip <tips@localhost>'),
+    TWILIO_ACCOUNT_SID: optionalString.pipe(
+      z
+        .string()
+        .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')
+        .optional(),
+    ),
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_FROM: optionalString.pipe(
+      z
+        .string()
+        .regex(
+          /^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/,
+          'must be an E.164 number or a messaging service sid (MG...)',
+        )
+        .optional(),
+    ),
+    TWILIO_API_URL: optionalString.pipe(url(['http:', 'https:']).optional()),
+    TEMPLATES_DIR: z.string().default('./templates'),
+    OUTBOX_DIR: z.string().default('./var/outbox'),
+    SENDER_NAME: z.string().default('Selfcare Drip'),
+    SENDER_ADDRESS: z.string().default('Selfcare Drip, 1 Example Street, Springfield'),
+    SCHEDULER_INTERVAL_MS: int(200, 600_000).default(2000),
+    SCHEDULER_BATCH: int(1, 50_000).default(1000),
+    EMAIL_CONCURRENCY: int(1, 500).default(20),
+    SMS_CONCURRENCY: int(1, 500).default(10),
+    SMS_RATE_PER_SECOND: int(1, 10_000).default(10),
+    EMAIL_RATE_PER_SECOND: int(1, 100_000).default(100),
+    SEND_ATTEMPTS: int(1, 50).default(6),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];
+    if (twilio.some(Boolean) && !twilio.every(Boolean)) {
+      for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
+        if (!env[key])
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is required when any TWILIO_* setting is set',
+          });
+      }
+    }
+    if (env.NODE_ENV === 'production') {
+      for (const key of ['APP_SECRET', 'ADMIN_TOKEN', 'PUBLIC_URL'] as const) {
+        if (!env[key])
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is required when NODE_ENV=production',
+          });
+      }
+    }
+  });
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  role: Role;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  publicUrl: string;
+  appSecret: string;
+  adminToken?: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  twilio?: { accountSid: string; authToken: string; from: string; apiUrl?: string };
+  templatesDir: string;
+  outboxDir: string;
+  sender: { name: string; address: string };
+  scheduler: { intervalMs: number; batchSize: number };
+  email: { concurrency: number; ratePerSecond: number };
+  sms: { concurrency: number; ratePerSecond: number };
+  sendAttempts: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once. Throws a ConfigError whose message names the bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
+  }
+  const e = result.data;
+  return {
+    env: e.NODE_ENV,
+    role: e.ROLE,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    appSecret: e.APP_SECRET ?? DEV_SECRET,
+    adminToken: e.ADMIN_TOKEN,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
+        ? {
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            from: e.TWILIO_FROM,
+            apiUrl: e.TWILIO_API_URL,
+          }
+        : undefined,
+    templatesDir: e.TEMPLATES_DIR,
+    outboxDir: e.OUTBOX_DIR,
+    sender: { name: e.SENDER_NAME, address: e.SENDER_ADDRESS },
+    scheduler: { intervalMs: e.SCHEDULER_INTERVAL_MS, batchSize: e.SCHEDULER_BATCH },
+    email: { concurrency: e.EMAIL_CONCURRENCY, ratePerSecond: e.EMAIL_RATE_PER_SECOND },
+    sms: { concurrency: e.SMS_CONCURRENCY, ratePerSecond: e.SMS_RATE_PER_SECOND },
+    sendAttempts: e.SEND_ATTEMPTS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export const CONFIG = Symbol('CONFIG');
+export const runsApi = (r: Role) => r === 'api' || r === 'all';
+export const runsWorker = (r: Role) => r === 'worker' || r === 'all';
+export const runsScheduler = (r: Role) => r === 'scheduler' || r === 'all';

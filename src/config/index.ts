@@ -1,0 +1,2 @@
+export * from './config.js';
+export { ConfigModule } from './config.module.js';

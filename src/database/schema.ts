@@ -1,0 +1,86 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type NullableTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
+/** Set by a database default on insert. */
+type AutoTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type Channel = 'email' | 'sms';
+export type EnrollmentStatus = 'active' | 'paused' | 'completed' | 'cancelled';
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'skipped';
+
+export interface SubscribersTable {
+  id: Generated<string>;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  created_at: AutoTimestamp;
+  updated_at: AutoTimestamp;
+}
+
+export interface EnrollmentsTable {
+  id: Generated<string>;
+  subscriber_id: string;
+  campaign_id: string;
+  channel: Channel;
+  timezone: string;
+  send_time: string;
+  status: EnrollmentStatus;
+  /** Index of the next step to schedule. */
+  step: number;
+  next_send_at: NullableTimestamp;
+  source: string;
+  created_at: AutoTimestamp;
+  updated_at: AutoTimestamp;
+}
+
+export interface DeliveriesTable {
+  id: Generated<string>;
+  enrollment_id: string;
+  step: number;
+  step_key: string;
+  channel: Channel;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  provider_id: string | null;
+  error: string | null;
+  created_at: AutoTimestamp;
+  updated_at: AutoTimestamp;
+  sent_at: NullableTimestamp;
+}
+
+export interface SuppressionsTable {
+  /** Lower-cased email or E.164 number. */
+  address: string;
+  channel: Channel;
+  reason: string;
+  created_at: AutoTimestamp;
+}
+
+export interface ConsentEventsTable {
+  id: Generated<string>;
+  subscriber_id: string;
+  kind: string;
+  channel: Channel;
+  source: string;
+  text_version: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: AutoTimestamp;
+}
+
+export interface Database {
+  subscribers: SubscribersTable;
+  enrollments: EnrollmentsTable;
+  deliveries: DeliveriesTable;
+  suppressions: SuppressionsTable;
+  consent_events: ConsentEventsTable;
+}
+
+export type Subscriber = Selectable<SubscribersTable>;
+export type Enrollment = Selectable<EnrollmentsTable>;
+export type NewEnrollment = Insertable<EnrollmentsTable>;
+export type Delivery = Selectable<DeliveriesTable>;

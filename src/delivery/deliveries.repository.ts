@@ -1,0 +1,182 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type Transaction } from 'kysely';
+import { DB, type Channel, type Database, type Db, type Delivery } from '../database/index.js';
+
+type Executor = Db | Transaction<Database>;
+
+export interface DeliveryForSend {
+  id: string;
+  status: Delivery['status'];
+  step: number;
+  channel: Channel;
+  attempts: number;
+  enrollmentId: string;
+  enrollmentStatus: string;
+  campaignId: string;
+  timezone: string;
+  subscriberId: string;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+}
+
+export type SkipReason = 'enrollment-not-active' | 'suppressed' | 'gone';
+
+@Injectable()
+export class DeliveriesRepository {
+  constructor(@Inject(DB) private readonly db: Db) {}
+
+  /** Inserts one queued delivery per (enrolment, step); existing ones are left alone and not returned. */
+  async insertQueued(
+    trx: Executor,
+    rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[],
+  ): Promise<{ id: string; channel: Channel }[]> {
+    if (rows.length === 0) return [];
+    return trx
+      .insertInto('deliveries')
+      .values(rows.map((r) => ({ ...r, status: 'queued' as const })))
+      .onConflict((oc) => oc.columns(['enrollment_id', 'step']).doNothing())
+      .returning(['id', 'channel'])
+      .execute();
+  }
+
+  async loadForSend(id: string): Promise<DeliveryForSend | undefined> {
+    return this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('enrollments as e', 'e.id', 'd.enrollment_id')
+      .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
+      .select([
+        'd.id',
+        'd.status',
+        'd.step',
+        'd.channel',
+        'd.attempts',
+        'e.id as enrollmentId',
+        'e.status as enrollmentStatus',
+        'e.campaign_id as campaignId',
+        'e.timezone',
+        's.id as subscriberId',
+        's.email',
+        's.phone',
+        's.name',
+      ])
+      .where('d.id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Moves a delivery from queued to sending only if its enrolment is still live and the
+   * address is not suppressed, in one statement, so a STOP or pause that lands first wins.
+   */
+  async claimForSending(id: string, address: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('deliveries')
+      .set((eb) => ({
+        status: 'sending',
+        attempts: eb('attempts', '+', 1),
+        updated_at: sql`now()`,
+      }))
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .where(({ exists, not, selectFrom }) =>
+        not(exists(selectFrom('suppressions').select('address').where('address', '=', address))),
+      )
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('enrollments')
+            .select('id')
+            .whereRef('enrollments.id', '=', 'deliveries.enrollment_id')
+            .where('enrollments.status', 'in', ['active', 'completed']),
+        ),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async markSent(id: string, providerId: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({
+        status: 'sent',
+        provider_id: providerId,
+        error: null,
+        sent_at: sql`now()`,
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .execute();
+  }
+
+  async markFailed(id: string, error: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'failed', error: error.slice(0, 500), updated_at: sql`now()` })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'sending'])
+      .execute();
+  }
+
+  /** Back to queued after a transient error, so the retry can claim it again. */
+  async markRetrying(id: string, error: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'queued', error: error.slice(0, 500), updated_at: sql`now()` })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .execute();
+  }
+
+  async markSkipped(id: string, reason: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'skipped', error: reason, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .execute();
+  }
+
+  /** Deliveries still queued a while after they were last touched: their job may be lost. */
+  async findStaleQueued(
+    olderThan: Date,
+    limit: number,
+  ): Promise<{ id: string; channel: Channel }[]> {
+    return this.db
+      .selectFrom('deliveries')
+      .select(['id', 'channel'])
+      .where('status', '=', 'queued')
+      .where('updated_at', '<', olderThan)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Removes deliveries that never left (status queued); returns the lowest step removed. */
+  async withdrawQueued(trx: Executor, enrollmentId: string): Promise<number | null> {
+    const rows = await trx
+      .deleteFrom('deliveries')
+      .where('enrollment_id', '=', enrollmentId)
+      .where('status', '=', 'queued')
+      .returning('step')
+      .execute();
+    return rows.length ? Math.min(...rows.map((r) => r.step)) : null;
+  }
+
+  async skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {
+    await trx
+      .updateTable('deliveries')
+      .set({ status: 'skipped', error: reason, updated_at: sql`now()` })
+      .where('enrollment_id', '=', enrollmentId)
+      .where('status', '=', 'queued')
+      .execute();
+  }
+
+  async listForEnrollment(enrollmentId: string): Promise<Delivery[]> {
+    return this.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('enrollment_id', '=', enrollmentId)
+      .orderBy('step')
+      .execute();
+  }
+}

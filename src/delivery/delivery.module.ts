@@ -1,0 +1,25 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DeliveriesRepository } from './deliveries.repository.js';
+import { MessageComposer } from './message-composer.js';
+import { QueuesService } from './queues.service.js';
+import { SendProcessor } from './send.processor.js';
+import { WorkersService } from './workers.service.js';
+
+/** Queues and the delivery log everywhere; the workers only where this process runs them. */
+@Module({})
+export class DeliveryModule {
+  static forRoot(opts: { workers: boolean }): DynamicModule {
+    return {
+      module: DeliveryModule,
+      global: true,
+      providers: [
+        DeliveriesRepository,
+        QueuesService,
+        MessageComposer,
+        SendProcessor,
+        ...(opts.workers ? [WorkersService] : []),
+      ],
+      exports: [DeliveriesRepository, QueuesService, MessageComposer, SendProcessor],
+    };
+  }
+}

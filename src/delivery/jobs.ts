@@ -1,0 +1,19 @@
+import type { Channel } from '../database/index.js';
+
+/** One queue per channel, so each has its own concurrency and provider rate limit. */
+export enum QueueName {
+  Email = 'email',
+  Sms = 'sms',
+}
+
+export enum JobName {
+  SendDelivery = 'send-delivery',
+}
+
+/** Payloads carry ids only: the worker reloads state from PostgreSQL. */
+export interface JobPayloads {
+  [JobName.SendDelivery]: { deliveryId: string };
+}
+
+export const queueForChannel = (channel: Channel): QueueName =>
+  channel === 'email' ? QueueName.Email : QueueName.Sms;

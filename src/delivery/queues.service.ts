@@ -1,0 +1,73 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { CONFIG, type AppConfig } from '../config/index.js';
+import type { Channel } from '../database/index.js';
+import { JobName, QueueName, queueForChannel, type JobPayloads } from './jobs.js';
+import { createRedis } from './redis.js';
+
+export const BACKOFF_DELAY_MS = 5000;
+
+/** Producer side of the BullMQ queues. Job id = delivery id, so adding twice is harmless. */
+@Injectable()
+export class QueuesService implements OnApplicationShutdown {
+  readonly connection: Redis;
+  private readonly queues: Record<QueueName, Queue>;
+
+  constructor(@Inject(CONFIG) private readonly config: AppConfig) {
+    this.connection = createRedis(config.redisUrl);
+    const make = (name: QueueName) =>
+      new Queue(name, {
+        connection: this.connection,
+        prefix: config.queuePrefix,
+        defaultJobOptions: {
+          attempts: config.sendAttempts,
+          backoff: { type: 'exponential', delay: BACKOFF_DELAY_MS },
+          removeOnComplete: true,
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      });
+    this.queues = {
+      [QueueName.Email]: make(QueueName.Email),
+      [QueueName.Sms]: make(QueueName.Sms),
+    };
+  }
+
+  queue(name: QueueName): Queue {
+    return this.queues[name];
+  }
+
+  async enqueueDeliveries(deliveries: { id: string; channel: Channel }[]): Promise<void> {
+    for (const name of Object.values(QueueName)) {
+      const jobs = deliveries
+        .filter((d) => queueForChannel(d.channel) === name)
+        .map((d) => ({
+          name: JobName.SendDelivery,
+          data: { deliveryId: d.id } satisfies JobPayloads[JobName.SendDelivery],
+          opts: { jobId: d.id },
+        }));
+      for (let i = 0; i < jobs.length; i += 1000) {
+        await this.queues[name].addBulk(jobs.slice(i, i + 1000));
+      }
+    }
+  }
+
+  async counts(): Promise<Record<QueueName, Record<string, number>>> {
+    const out = {} as Record<QueueName, Record<string, number>>;
+    for (const name of Object.values(QueueName)) {
+      out[name] = await this.queues[name].getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'failed',
+        'prioritized',
+      );
+    }
+    return out;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    this.connection.disconnect();
+  }
+}

@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type Transaction } from 'kysely';
+import {
+  DB,
+  type Database,
+  type Db,
+  type Enrollment,
+  type EnrollmentStatus,
+  type NewEnrollment,
+} from '../database/index.js';
+
+type Executor = Db | Transaction<Database>;
+
+export interface EnrollmentAdvance {
+  id: string;
+  step: number;
+  nextSendAt: Date | null;
+  status: EnrollmentStatus;
+}
+
+@Injectable()
+export class EnrollmentsRepository {
+  constructor(@Inject(DB) private readonly db: Db) {}
+
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  insert(trx: Executor, row: NewEnrollment): Promise<Enrollment> {
+    return trx.insertInto('enrollments').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  find(id: string, trx: Executor = this.db): Promise<Enrollment | undefined> {
+    return trx.selectFrom('enrollments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  lock(trx: Transaction<Database>, id: string): Promise<Enrollment | undefined> {
+    return trx
+      .selectFrom('enrollments')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+  }
+
+  async update(
+    trx: Executor,
+    id: string,
+    changes: Partial<
+      Pick<Enrollment, 'status' | 'step' | 'next_send_at' | 'send_time' | 'timezone'>
+    >,
+  ): Promise<Enrollment> {
+    return trx
+      .updateTable('enrollments')
+      .set({ ...changes, updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /**
+   * Locks up to `limit` active enrolments that are due, skipping rows another transaction
+   * holds. Reads only the partial index on next_send_at.
+   */
+  claimDue(trx: Transaction<Database>, now: Date, limit: number): Promise<Enrollment[]> {
+    return trx
+      .selectFrom('enrollments')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('next_send_at', '<=', now)
+      .orderBy('next_send_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+  }
+
+  /** Writes many advances in one statement. */
+  async advanceMany(trx: Transaction<Database>, rows: EnrollmentAdvance[]): Promise<void> {
+    if (rows.length === 0) return;
+    const values = sql.join(
+      rows.map(
+        (r) =>
+          sql`(${r.id}::uuid, ${r.step}::int, ${r.nextSendAt}::timestamptz, ${r.status}::text)`,
+      ),
+    );
+    await sql`
+      UPDATE enrollments AS e
+         SET step = v.step, next_send_at = v.next_send_at, status = v.status, updated_at = now()
+        FROM (VALUES ${values}) AS v(id, step, next_send_at, status)
+       WHERE e.id = v.id`.execute(trx);
+  }
+
+  async tryAdvisoryLock(trx: Transaction<Database>, key: number): Promise<boolean> {
+    const { rows } = await sql<{
+      ok: boolean;
+    }>`SELECT pg_try_advisory_xact_lock(${key}) AS ok`.execute(trx);
+    return rows[0]?.ok === true;
+  }
+}

@@ -1,0 +1,266 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CampaignsService, type Campaign } from '../campaigns/index.js';
+import { Clock } from '../common/clock.js';
+import { conflict, invalid, notFound } from '../common/errors.js';
+import { maskAddress } from '../common/mask.js';
+import type { Enrollment } from '../database/index.js';
+import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
+import { SubscribersRepository, normaliseEmail, normalisePhone } from '../subscribers/index.js';
+import type { CreateEnrollmentInput, UpdateEnrollmentInput } from './enrollment.dto.js';
+import { EnrollmentsRepository } from './enrollments.repository.js';
+import { firstSendAt, resumeSendAt, retimeSendAt, type ScheduleContext } from './schedule.js';
+
+export interface EnrollmentSummary {
+  id: string;
+  subscriberId: string;
+  campaign: string;
+  channel: string;
+  status: string;
+  step: number;
+  nextSendAt: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class EnrollmentsService {
+  private readonly logger = new Logger(EnrollmentsService.name);
+
+  constructor(
+    private readonly enrollments: EnrollmentsRepository,
+    private readonly subscribers: SubscribersRepository,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly campaigns: CampaignsService,
+    private readonly clock: Clock,
+  ) {}
+
+  scheduleContext(
+    e: Pick<Enrollment, 'channel' | 'timezone' | 'send_time'>,
+    campaign: Campaign,
+  ): ScheduleContext {
+    return {
+      cadence: campaign.cadence,
+      channel: e.channel,
+      timezone: e.timezone,
+      sendTime: e.send_time,
+      quietHours: campaign.quietHours,
+    };
+  }
+
+  private campaignOf(id: string): Campaign {
+    const campaign = this.campaigns.get(id);
+    if (!campaign) {
+      const known = this.campaigns
+        .list()
+        .map((c) => c.id)
+        .join(', ');
+      throw invalid('campaign', `unknown campaign "${id}" (known: ${known})`);
+    }
+    return campaign;
+  }
+
+  /** Checks the input completely before anything is written. */
+  private validate(input: CreateEnrollmentInput) {
+    const campaign = this.campaignOf(input.campaign);
+    let email: string | null = null;
+    let phone: string | null = null;
+    if (input.email !== undefined) {
+      email = normaliseEmail(input.email);
+      if (!email) throw invalid('email', 'is not a valid email address');
+    }
+    if (input.phone !== undefined) {
+      phone = normalisePhone(input.phone, input.country);
+      if (!phone) {
+        throw invalid(
+          'phone',
+          'is not a valid mobile number; use international format such as +14155550123, or give country',
+        );
+      }
+    }
+    if (input.channel === 'email' && !email)
+      throw invalid('email', 'is required when channel is "email"');
+    if (input.channel === 'sms' && !phone)
+      throw invalid('phone', 'is required when channel is "sms"');
+    return { campaign, email, phone, name: input.name?.trim() || null };
+  }
+
+  async enroll(input: CreateEnrollmentInput, source: string): Promise<EnrollmentSummary> {
+    const { campaign, email, phone, name } = this.validate(input);
+    const address = (input.channel === 'email' ? email : phone)!;
+    const now = this.clock.now();
+    const enrollment = await this.enrollments.transaction(async (trx) => {
+      if (await this.subscribers.isSuppressed(address, trx)) {
+        throw conflict(
+          `${input.channel === 'email' ? 'email' : 'phone'}: this address opted out; only its owner can opt back in`,
+        );
+      }
+      const subscriber = await this.subscribers.findOrCreate(
+        trx,
+        { email, phone, name },
+        input.channel,
+      );
+      const ctx = {
+        cadence: campaign.cadence,
+        channel: input.channel,
+        timezone: input.timezone,
+        sendTime: input.sendTime,
+        quietHours: campaign.quietHours,
+      };
+      let row: Enrollment;
+      try {
+        row = await this.enrollments.insert(trx, {
+          subscriber_id: subscriber.id,
+          campaign_id: campaign.id,
+          channel: input.channel,
+          timezone: input.timezone,
+          send_time: input.sendTime,
+          status: 'active',
+          step: 0,
+          next_send_at: firstSendAt(now, ctx),
+          source,
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') {
+          throw conflict(`campaign: this person is already enrolled in "${campaign.id}"`);
+        }
+        throw err;
+      }
+      await this.subscribers.recordConsent(trx, {
+        subscriberId: subscriber.id,
+        kind: 'enrolled',
+        channel: input.channel,
+        source,
+      });
+      return row;
+    });
+    this.logger.log(
+      {
+        enrollmentId: enrollment.id,
+        campaign: campaign.id,
+        channel: input.channel,
+        to: maskAddress(address),
+      },
+      'enrolled',
+    );
+    return summarise(enrollment);
+  }
+
+  async get(id: string) {
+    const e = await this.findOrThrow(id);
+    const deliveries = await this.deliveries.listForEnrollment(e.id);
+    return {
+      ...summarise(e),
+      timezone: e.timezone,
+      sendTime: e.send_time,
+      source: e.source,
+      createdAt: e.created_at.toISOString(),
+      deliveries: deliveries.map((d) => ({
+        id: d.id,
+        step: d.step,
+        stepKey: d.step_key,
+        channel: d.channel,
+        status: d.status,
+        attempts: d.attempts,
+        providerId: d.provider_id,
+        error: d.error,
+        createdAt: d.created_at.toISOString(),
+        sentAt: d.sent_at?.toISOString() ?? null,
+      })),
+    };
+  }
+
+  /** Pauses; messages queued but not yet sent are withdrawn, and their step is kept. */
+  async pause(id: string): Promise<EnrollmentSummary> {
+    return this.change(id, async (trx, e) => {
+      if (e.status === 'paused') return e;
+      if (e.status !== 'active')
+        throw conflict(`status: cannot pause an enrolment that is ${e.status}`);
+      const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
+      const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
+      return this.enrollments.update(trx, e.id, { status: 'paused', step, next_send_at: null });
+    });
+  }
+
+  async resume(id: string): Promise<EnrollmentSummary> {
+    return this.change(id, async (trx, e) => {
+      if (e.status === 'active') return e;
+      if (e.status !== 'paused')
+        throw conflict(`status: cannot resume an enrolment that is ${e.status}`);
+      const campaign = this.campaignOf(e.campaign_id);
+      if (e.step >= campaign.steps.length)
+        return this.enrollments.update(trx, e.id, { status: 'completed', next_send_at: null });
+      const next = resumeSendAt(this.clock.now(), e.step, this.scheduleContext(e, campaign));
+      return this.enrollments.update(trx, e.id, { status: 'active', next_send_at: next });
+    });
+  }
+
+  async cancel(id: string): Promise<EnrollmentSummary> {
+    return this.change(id, async (trx, e) => {
+      if (e.status === 'cancelled') return e;
+      await this.deliveries.skipQueued(trx, e.id, 'cancelled');
+      return this.enrollments.update(trx, e.id, { status: 'cancelled', next_send_at: null });
+    });
+  }
+
+  /** Changes send time or zone; the pending step moves to the new time within its day. */
+  async reschedule(id: string, input: UpdateEnrollmentInput): Promise<EnrollmentSummary> {
+    return this.change(id, async (trx, e) => {
+      if (e.status === 'completed' || e.status === 'cancelled')
+        throw conflict(`status: cannot change an enrolment that is ${e.status}`);
+      const updated = {
+        ...e,
+        timezone: input.timezone ?? e.timezone,
+        send_time: input.sendTime ?? e.send_time,
+      };
+      const campaign = this.campaignOf(e.campaign_id);
+      const next =
+        e.status === 'active' && e.next_send_at
+          ? retimeSendAt(
+              e.next_send_at,
+              this.clock.now(),
+              e.step,
+              this.scheduleContext(updated, campaign),
+            )
+          : e.next_send_at;
+      return this.enrollments.update(trx, e.id, {
+        timezone: updated.timezone,
+        send_time: updated.send_time,
+        next_send_at: next,
+      });
+    });
+  }
+
+  private async findOrThrow(id: string): Promise<Enrollment> {
+    const e = UUID.test(id) ? await this.enrollments.find(id) : undefined;
+    if (!e) throw notFound(`enrollment ${UUID.test(id) ? id : '(malformed id)'} not found`);
+    return e;
+  }
+
+  private async change(
+    id: string,
+    fn: (
+      trx: Parameters<Parameters<EnrollmentsRepository['transaction']>[0]>[0],
+      e: Enrollment,
+    ) => Promise<Enrollment>,
+  ): Promise<EnrollmentSummary> {
+    if (!UUID.test(id)) throw notFound('enrollment (malformed id) not found');
+    const result = await this.enrollments.transaction(async (trx) => {
+      const e = await this.enrollments.lock(trx, id);
+      if (!e) throw notFound(`enrollment ${id} not found`);
+      return fn(trx, e);
+    });
+    return summarise(result);
+  }
+}
+
+function summarise(e: Enrollment): EnrollmentSummary {
+  return {
+    id: e.id,
+    subscriberId: e.subscriber_id,
+    campaign: e.campaign_id,
+    channel: e.channel,
+    status: e.status,
+    step: e.step,
+    nextSendAt: e.next_send_at ? e.next_send_at.toISOString() : null,
+  };
+}

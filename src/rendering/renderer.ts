@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import mjml2html from 'mjml';
+import type { Campaign } from '../campaigns/index.js';
+import { TemplateError } from '../campaigns/index.js';
+import { countSegments } from './sms-segments.js';
+import {
+  sampleContext,
+  type RenderContext,
+  type RenderedEmail,
+  type RenderedSms,
+} from './render-context.js';
+
+type Template = Handlebars.TemplateDelegate;
+
+interface CompiledStep {
+  subject: Template;
+  preheader: Template;
+  html: Template;
+  text: Template;
+  sms: Template;
+}
+
+/** Most segments a rendered SMS may use; the content aims for two. */
+export const MAX_SMS_SEGMENTS = 3;
+
+/**
+ * Renders campaign steps. MJML runs once per layout at start-up, leaving the Handlebars
+ * placeholders in place, so a send costs only a few template calls.
+ */
+export class Renderer {
+  private readonly steps = new Map<string, CompiledStep[]>();
+
+  private constructor(
+    private readonly emailLayout: Template,
+    private readonly textLayout: Template,
+    private readonly smsLayout: Template,
+  ) {}
+
+  static async create(templatesDir: string, campaigns: Campaign[]): Promise<Renderer> {
+    const read = (name: string) => {
+      try {
+        return readFileSync(join(templatesDir, 'layouts', name), 'utf8');
+      } catch {
+        throw new TemplateError(`layouts/${name}: missing`);
+      }
+    };
+    const { html, errors } = await mjml2html(read('email.mjml'), { validationLevel: 'soft' });
+    if (errors.length > 0) {
+      throw new TemplateError(`layouts/email.mjml: ${errors[0]!.formattedMessage}`);
+    }
+    const hbs = Handlebars.create();
+    const sample = sampleContext();
+    // Compile and render each template once with sample data, so a syntax error or a
+    // misspelt variable stops start-up naming the file and field, not the first send.
+    const compile = (
+      source: string,
+      where: string,
+      plain: boolean,
+      extra: object = {},
+    ): Template => {
+      try {
+        const t = hbs.compile(source, { strict: true, noEscape: plain });
+        t({ ...sample, subject: '', preheader: '', body: '', ...extra });
+        return t;
+      } catch (err) {
+        throw new TemplateError(`${where}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    };
+    const renderer = new Renderer(
+      compile(html, 'layouts/email.mjml', false),
+      compile(read('email.txt'), 'layouts/email.txt', true),
+      compile(read('sms.txt'), 'layouts/sms.txt', true),
+    );
+    for (const campaign of campaigns) {
+      renderer.steps.set(
+        campaign.id,
+        campaign.steps.map((s) => ({
+          subject: compile(s.email.subject, `${s.file}: field "email.subject"`, true),
+          preheader: compile(s.email.preheader, `${s.file}: field "email.preheader"`, true),
+          html: compile(s.email.html, `${s.file}: field "email.html"`, false),
+          text: compile(s.email.text, `${s.file}: field "email.text"`, true),
+          sms: compile(s.sms, `${s.file}: field "sms"`, true),
+        })),
+      );
+      campaign.steps.forEach((s, i) => {
+        const sms = renderer.renderSms(campaign.id, i, sample);
+        if (sms.segments > MAX_SMS_SEGMENTS) {
+          throw new TemplateError(
+            `${s.file}: field "sms" renders to ${sms.segments} segments with sample data (at most ${MAX_SMS_SEGMENTS})`,
+          );
+        }
+      });
+    }
+    return renderer;
+  }
+
+  private step(campaignId: string, index: number): CompiledStep {
+    const step = this.steps.get(campaignId)?.[index];
+    if (!step) throw new Error(`no step ${index} in campaign ${campaignId}`);
+    return step;
+  }
+
+  renderEmail(campaignId: string, index: number, ctx: RenderContext): RenderedEmail {
+    const t = this.step(campaignId, index);
+    const subject = oneLine(t.subject(ctx));
+    const preheader = oneLine(t.preheader(ctx));
+    const body = t.html(ctx);
+    return {
+      subject,
+      html: this.emailLayout({ ...ctx, subject, preheader, body }),
+      text: tidyText(this.textLayout({ ...ctx, subject, preheader, body: t.text(ctx).trim() })),
+    };
+  }
+
+  renderSms(campaignId: string, index: number, ctx: RenderContext): RenderedSms {
+    const t = this.step(campaignId, index);
+    // SMS is plain text: Handlebars' HTML escaping would show "&amp;" on a phone.
+    const body = tidyText(this.smsLayout({ ...ctx, body: t.sms(ctx).trim() }));
+    const info = countSegments(body);
+    return { body, segments: info.segments, encoding: info.encoding };
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+function tidyText(s: string): string {
+  return s
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}

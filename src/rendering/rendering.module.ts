@@ -1,0 +1,18 @@
+import { Global, Module } from '@nestjs/common';
+import { CampaignsService } from '../campaigns/index.js';
+import { CONFIG, type AppConfig } from '../config/index.js';
+import { Renderer } from './renderer.js';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: Renderer,
+      inject: [CONFIG, CampaignsService],
+      useFactory: (config: AppConfig, campaigns: CampaignsService) =>
+        Renderer.create(config.templatesDir, campaigns.list()),
+    },
+  ],
+  exports: [Renderer],
+})
+export class RenderingModule {}

@@ -1,0 +1,2 @@
+export { SchedulerModule } from './scheduler.module.js';
+export { SchedulerService } from './scheduler.service.js';

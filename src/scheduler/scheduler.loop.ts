@@ -1,0 +1,58 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { CONFIG, type AppConfig } from '../config/index.js';
+import { SchedulerService } from './scheduler.service.js';
+
+const SWEEP_EVERY_PASSES = 15;
+
+/** Runs a scheduler pass every SCHEDULER_INTERVAL_MS, never two at once in this process. */
+@Injectable()
+export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SchedulerLoop.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private passes = 0;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly scheduler: SchedulerService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => {
+        this.running = undefined;
+        this.schedule(this.config.scheduler.intervalMs);
+      });
+    }, delay);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.scheduler.runPass();
+      if (this.passes++ % SWEEP_EVERY_PASSES === 0) {
+        const swept = await this.scheduler.sweep();
+        if (swept > 0) this.logger.warn({ swept }, 're-enqueued deliveries that had no job');
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'scheduler pass failed; will retry');
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,114 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CampaignsService } from '../campaigns/index.js';
+import { Clock } from '../common/clock.js';
+import { CONFIG, type AppConfig } from '../config/index.js';
+import type { Channel } from '../database/index.js';
+import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
+import { QueuesService } from '../delivery/queues.service.js';
+import {
+  EnrollmentsRepository,
+  type EnrollmentAdvance,
+} from '../enrollments/enrollments.repository.js';
+import { followingSendAt, type ScheduleContext } from '../enrollments/schedule.js';
+
+/** pg advisory lock key held by the one scheduler pass running at a time (any instance). */
+export const SCHEDULER_LOCK = 0x5cd71;
+const MAX_BATCHES_PER_PASS = 50;
+const STALE_QUEUED_MS = 2 * 60_000;
+
+export interface PassResult {
+  /** false when another instance held the pass lock. */
+  ran: boolean;
+  claimed: number;
+  enqueued: number;
+}
+
+@Injectable()
+export class SchedulerService {
+  private readonly logger = new Logger(SchedulerService.name);
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly enrollments: EnrollmentsRepository,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly queues: QueuesService,
+    private readonly campaigns: CampaignsService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Claims everything due (in batches), records one delivery per step, then enqueues. */
+  async runPass(): Promise<PassResult> {
+    const total: PassResult = { ran: false, claimed: 0, enqueued: 0 };
+    for (let i = 0; i < MAX_BATCHES_PER_PASS; i++) {
+      const batch = await this.runBatch();
+      if (!batch.ran) return total;
+      total.ran = true;
+      total.claimed += batch.claimed;
+      total.enqueued += batch.enqueued;
+      if (batch.claimed < this.config.scheduler.batchSize) break;
+    }
+    if (total.claimed > 0) this.logger.log(total, 'scheduler pass');
+    return total;
+  }
+
+  private async runBatch(): Promise<PassResult> {
+    const now = this.clock.now();
+    const outcome = await this.enrollments.transaction(async (trx) => {
+      if (!(await this.enrollments.tryAdvisoryLock(trx, SCHEDULER_LOCK))) return null;
+      const due = await this.enrollments.claimDue(trx, now, this.config.scheduler.batchSize);
+      const rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[] =
+        [];
+      const advances: EnrollmentAdvance[] = [];
+      for (const e of due) {
+        const campaign = this.campaigns.get(e.campaign_id);
+        const step = campaign?.steps[e.step];
+        if (!campaign || !step) {
+          // A campaign or step removed from templates: stop rather than loop on it every pass.
+          this.logger.error(
+            { enrollmentId: e.id, campaign: e.campaign_id, step: e.step },
+            'campaign step not found; enrolment cancelled',
+          );
+          advances.push({ id: e.id, step: e.step, nextSendAt: null, status: 'cancelled' });
+          continue;
+        }
+        rows.push({ enrollment_id: e.id, step: e.step, step_key: step.key, channel: e.channel });
+        const nextStep = e.step + 1;
+        if (nextStep >= campaign.steps.length) {
+          advances.push({ id: e.id, step: nextStep, nextSendAt: null, status: 'completed' });
+        } else {
+          const ctx: ScheduleContext = {
+            cadence: campaign.cadence,
+            channel: e.channel,
+            timezone: e.timezone,
+            sendTime: e.send_time,
+            quietHours: campaign.quietHours,
+          };
+          // Interval cadences keep their rhythm from the planned time; daily ones count from today.
+          const base =
+            campaign.cadence.type === 'interval' && e.next_send_at ? e.next_send_at : now;
+          let next = followingSendAt(base, ctx);
+          if (next.getTime() <= now.getTime()) next = followingSendAt(now, ctx);
+          advances.push({ id: e.id, step: nextStep, nextSendAt: next, status: 'active' });
+        }
+      }
+      const inserted = await this.deliveries.insertQueued(trx, rows);
+      await this.enrollments.advanceMany(trx, advances);
+      return { claimed: due.length, inserted };
+    });
+    if (!outcome) return { ran: false, claimed: 0, enqueued: 0 };
+    // After commit: if this process dies here, the sweeper enqueues these rows later.
+    await this.queues.enqueueDeliveries(outcome.inserted);
+    return { ran: true, claimed: outcome.claimed, enqueued: outcome.inserted.length };
+  }
+
+  /** Re-enqueues deliveries left queued with no job (a Redis wipe, a crash after commit). */
+  async sweep(): Promise<number> {
+    const stale = await this.deliveries.findStaleQueued(
+      new Date(this.clock.now().getTime() - STALE_QUEUED_MS),
+      1000,
+    );
+    if (stale.length === 0) return 0;
+    await this.queues.enqueueDeliveries(stale);
+    return stale.length;
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Transaction } from 'kysely';
+import { DB, type Channel, type Database, type Db, type Subscriber } from '../database/index.js';
+
+type Executor = Db | Transaction<Database>;
+
+@Injectable()
+export class SubscribersRepository {
+  constructor(@Inject(DB) private readonly db: Db) {}
+
+  /** Finds the person by the address of the channel, or creates them. */
+  async findOrCreate(
+    trx: Executor,
+    contact: { email: string | null; phone: string | null; name: string | null },
+    by: Channel,
+  ): Promise<Subscriber> {
+    const column = by === 'email' ? 'email' : 'phone';
+    const key = contact[column];
+    if (!key) throw new Error(`no ${column} to identify the subscriber by`);
+    const existing = await trx
+      .selectFrom('subscribers')
+      .selectAll()
+      .where(column, '=', key)
+      .forUpdate()
+      .executeTakeFirst();
+    if (existing) {
+      if (contact.name && contact.name !== existing.name) {
+        return trx
+          .updateTable('subscribers')
+          .set({ name: contact.name, updated_at: new Date() })
+          .where('id', '=', existing.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      }
+      return existing;
+    }
+    const inserted = await trx
+      .insertInto('subscribers')
+      .values({
+        email: by === 'email' ? key : null,
+        phone: by === 'sms' ? key : null,
+        name: contact.name,
+      })
+      .onConflict((oc) => oc.column(column).where(column, 'is not', null).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    // Lost a race with a concurrent insert of the same address: read the winner.
+    return (
+      inserted ??
+      trx.selectFrom('subscribers').selectAll().where(column, '=', key).executeTakeFirstOrThrow()
+    );
+  }
+
+  async recordConsent(
+    trx: Executor,
+    event: {
+      subscriberId: string;
+      kind: string;
+      channel: Channel;
+      source: string;
+      textVersion?: string | null;
+      ip?: string | null;
+      userAgent?: string | null;
+    },
+  ): Promise<void> {
+    await trx
+      .insertInto('consent_events')
+      .values({
+        subscriber_id: event.subscriberId,
+        kind: event.kind,
+        channel: event.channel,
+        source: event.source,
+        text_version: event.textVersion ?? null,
+        ip: event.ip ?? null,
+        user_agent: event.userAgent ?? null,
+      })
+      .execute();
+  }
+
+  async isSuppressed(address: string, trx: Executor = this.db): Promise<boolean> {
+    const row = await trx
+      .selectFrom('suppressions')
+      .select('address')
+      .where('address', '=', address)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async suppress(
+    address: string,
+    channel: Channel,
+    reason: string,
+    trx: Executor = this.db,
+  ): Promise<void> {
+    await trx
+      .insertInto('suppressions')
+      .values({ address, channel, reason })
+      .onConflict((oc) => oc.column('address').doNothing())
+      .execute();
+  }
+}
