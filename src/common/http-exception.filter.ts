@@ -46,13 +46,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     const status = raw?.status ?? raw?.statusCode;
     const problem = bodyProblem(raw);
     if (problem && typeof status === 'number' && status >= 400 && status < 500) {
-      res
-        .status(status)
-        .json({
-          statusCode: status,
-          error: status === 413 ? 'Payload Too Large' : 'Bad Request',
-          message: problem,
-        });
+      res.status(status).json({
+        statusCode: status,
+        error: status === 413 ? 'Payload Too Large' : 'Bad Request',
+        message: problem,
+      });
       return;
     }
     if (exception instanceof HttpException) {
@@ -62,12 +60,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error');
-    res
-      .status(500)
-      .json({
-        statusCode: 500,
-        error: 'Internal Server Error',
-        message: 'Something went wrong on our side.',
-      });
+    res.status(500).json({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Something went wrong on our side.',
+    });
   }
 }

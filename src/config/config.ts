@@ -74,6 +74,7 @@ const schema = z
     SMS_RATE_PER_SECOND: int(1, 10_000).default(10),
     EMAIL_RATE_PER_SECOND: int(1, 100_000).default(100),
     SEND_ATTEMPTS: int(1, 50).default(6),
+    SEND_BACKOFF_MS: int(10, 3_600_000).default(5000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -122,18 +123,25 @@ export interface AppConfig {
   email: { concurrency: number; ratePerSecond: number };
   sms: { concurrency: number; ratePerSecond: number };
   sendAttempts: number;
+  /** First retry delay; each later one doubles. */
+  sendBackoffMs: number;
   logLevel: string;
 }
 
 export class ConfigError extends Error {}
 
-/** Parses the environment once. Throws a ConfigError whose message names the bad variable. */
+/** Parses the environment once. Throws a ConfigError whose message names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const result = schema.safeParse(env);
+  // An empty or blank value (e.g. `APP_SECRET=` in an env file) means "unset", for every setting.
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const result = schema.safeParse(set);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${String(issue.path[0] ?? 'environment')} ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = result.data;
   return {
@@ -164,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     email: { concurrency: e.EMAIL_CONCURRENCY, ratePerSecond: e.EMAIL_RATE_PER_SECOND },
     sms: { concurrency: e.SMS_CONCURRENCY, ratePerSecond: e.SMS_RATE_PER_SECOND },
     sendAttempts: e.SEND_ATTEMPTS,
+    sendBackoffMs: e.SEND_BACKOFF_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
+import { Clock } from '../common/clock.js';
 import { DB, type Channel, type Database, type Db, type Delivery } from '../database/index.js';
 
 type Executor = Db | Transaction<Database>;
@@ -24,7 +25,10 @@ export type SkipReason = 'enrollment-not-active' | 'suppressed' | 'gone';
 
 @Injectable()
 export class DeliveriesRepository {
-  constructor(@Inject(DB) private readonly db: Db) {}
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   /** Inserts one queued delivery per (enrolment, step); existing ones are left alone and not returned. */
   async insertQueued(
@@ -32,9 +36,12 @@ export class DeliveriesRepository {
     rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[],
   ): Promise<{ id: string; channel: Channel }[]> {
     if (rows.length === 0) return [];
+    const now = this.clock.now();
     return trx
       .insertInto('deliveries')
-      .values(rows.map((r) => ({ ...r, status: 'queued' as const })))
+      .values(
+        rows.map((r) => ({ ...r, status: 'queued' as const, created_at: now, updated_at: now })),
+      )
       .onConflict((oc) => oc.columns(['enrollment_id', 'step']).doNothing())
       .returning(['id', 'channel'])
       .execute();
@@ -74,7 +81,7 @@ export class DeliveriesRepository {
       .set((eb) => ({
         status: 'sending',
         attempts: eb('attempts', '+', 1),
-        updated_at: sql`now()`,
+        updated_at: this.clock.now(),
       }))
       .where('id', '=', id)
       .where('status', '=', 'queued')
@@ -100,8 +107,8 @@ export class DeliveriesRepository {
         status: 'sent',
         provider_id: providerId,
         error: null,
-        sent_at: sql`now()`,
-        updated_at: sql`now()`,
+        sent_at: this.clock.now(),
+        updated_at: this.clock.now(),
       })
       .where('id', '=', id)
       .where('status', '=', 'sending')
@@ -111,7 +118,7 @@ export class DeliveriesRepository {
   async markFailed(id: string, error: string): Promise<void> {
     await this.db
       .updateTable('deliveries')
-      .set({ status: 'failed', error: error.slice(0, 500), updated_at: sql`now()` })
+      .set({ status: 'failed', error: error.slice(0, 500), updated_at: this.clock.now() })
       .where('id', '=', id)
       .where('status', 'in', ['queued', 'sending'])
       .execute();
@@ -121,7 +128,7 @@ export class DeliveriesRepository {
   async markRetrying(id: string, error: string): Promise<void> {
     await this.db
       .updateTable('deliveries')
-      .set({ status: 'queued', error: error.slice(0, 500), updated_at: sql`now()` })
+      .set({ status: 'queued', error: error.slice(0, 500), updated_at: this.clock.now() })
       .where('id', '=', id)
       .where('status', '=', 'sending')
       .execute();
@@ -130,7 +137,7 @@ export class DeliveriesRepository {
   async markSkipped(id: string, reason: string): Promise<void> {
     await this.db
       .updateTable('deliveries')
-      .set({ status: 'skipped', error: reason, updated_at: sql`now()` })
+      .set({ status: 'skipped', error: reason, updated_at: this.clock.now() })
       .where('id', '=', id)
       .where('status', '=', 'queued')
       .execute();
@@ -165,7 +172,7 @@ export class DeliveriesRepository {
   async skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {
     await trx
       .updateTable('deliveries')
-      .set({ status: 'skipped', error: reason, updated_at: sql`now()` })
+      .set({ status: 'skipped', error: reason, updated_at: this.clock.now() })
       .where('enrollment_id', '=', enrollmentId)
       .where('status', '=', 'queued')
       .execute();

@@ -6,8 +6,6 @@ import type { Channel } from '../database/index.js';
 import { JobName, QueueName, queueForChannel, type JobPayloads } from './jobs.js';
 import { createRedis } from './redis.js';
 
-export const BACKOFF_DELAY_MS = 5000;
-
 /** Producer side of the BullMQ queues. Job id = delivery id, so adding twice is harmless. */
 @Injectable()
 export class QueuesService implements OnApplicationShutdown {
@@ -22,7 +20,7 @@ export class QueuesService implements OnApplicationShutdown {
         prefix: config.queuePrefix,
         defaultJobOptions: {
           attempts: config.sendAttempts,
-          backoff: { type: 'exponential', delay: BACKOFF_DELAY_MS },
+          backoff: { type: 'exponential', delay: config.sendBackoffMs },
           removeOnComplete: true,
           removeOnFail: { age: 7 * 24 * 3600 },
         },

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Transaction } from 'kysely';
+import { Clock } from '../common/clock.js';
 import {
   DB,
   type Database,
@@ -20,7 +21,10 @@ export interface EnrollmentAdvance {
 
 @Injectable()
 export class EnrollmentsRepository {
-  constructor(@Inject(DB) private readonly db: Db) {}
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
@@ -52,7 +56,7 @@ export class EnrollmentsRepository {
   ): Promise<Enrollment> {
     return trx
       .updateTable('enrollments')
-      .set({ ...changes, updated_at: new Date() })
+      .set({ ...changes, updated_at: this.clock.now() })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -86,7 +90,7 @@ export class EnrollmentsRepository {
     );
     await sql`
       UPDATE enrollments AS e
-         SET step = v.step, next_send_at = v.next_send_at, status = v.status, updated_at = now()
+         SET step = v.step, next_send_at = v.next_send_at, status = v.status, updated_at = ${this.clock.now()}
         FROM (VALUES ${values}) AS v(id, step, next_send_at, status)
        WHERE e.id = v.id`.execute(trx);
   }

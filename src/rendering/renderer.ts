@@ -52,8 +52,19 @@ export class Renderer {
     }
     const hbs = Handlebars.create();
     const sample = sampleContext();
-    // Compile and render each template once with sample data, so a syntax error or a
-    // misspelt variable stops start-up naming the file and field, not the first send.
+    // The same with every optional sender detail empty, so the {{else}} branches run too.
+    const sparse = sampleContext({
+      sender: {
+        ...sample.sender,
+        isClinic: false,
+        chiropractor: null,
+        phone: null,
+        bookingUrl: null,
+        replyTo: null,
+      },
+    });
+    // Compile and render each template with both samples, so a syntax error or a misspelt
+    // variable stops start-up naming the file and field, not the first send.
     const compile = (
       source: string,
       where: string,
@@ -62,7 +73,9 @@ export class Renderer {
     ): Template => {
       try {
         const t = hbs.compile(source, { strict: true, noEscape: plain });
-        t({ ...sample, subject: '', preheader: '', body: '', ...extra });
+        for (const ctx of [sample, sparse]) {
+          t({ ...ctx, subject: '', preheader: '', body: '', ...extra });
+        }
         return t;
       } catch (err) {
         throw new TemplateError(`${where}: ${(err as Error).message.split('\n')[0]}`);
@@ -85,7 +98,9 @@ export class Renderer {
         })),
       );
       campaign.steps.forEach((s, i) => {
-        const sms = renderer.renderSms(campaign.id, i, sample);
+        const sms = [sample, sparse]
+          .map((ctx) => renderer.renderSms(campaign.id, i, ctx))
+          .reduce((a, b) => (b.segments > a.segments ? b : a));
         if (sms.segments > MAX_SMS_SEGMENTS) {
           throw new TemplateError(
             `${s.file}: field "sms" renders to ${sms.segments} segments with sample data (at most ${MAX_SMS_SEGMENTS})`,

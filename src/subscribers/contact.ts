@@ -15,12 +15,16 @@ export function normalisePhone(value: string, country?: string): string | null {
   const parsed = parsePhoneNumberFromString(raw, country?.toUpperCase() as CountryCode | undefined);
   if (!parsed || !parsed.isValid()) return null;
   const type = parsed.getType();
-  // Landlines cannot take SMS; "fixed or mobile" (some countries cannot tell) is let through.
+  // Landlines, pagers and service numbers cannot take SMS; "fixed or mobile" (some
+  // countries cannot tell) is let through.
   if (
     type === 'FIXED_LINE' ||
     type === 'TOLL_FREE' ||
     type === 'PREMIUM_RATE' ||
-    type === 'SHARED_COST'
+    type === 'SHARED_COST' ||
+    type === 'PAGER' ||
+    type === 'UAN' ||
+    type === 'VOICEMAIL'
   )
     return null;
   return parsed.number;
@@ -32,6 +36,6 @@ export const nameSchema = z
   .trim()
   .max(100, 'must be at most 100 characters')
   .refine(
-    (v) => !/\p{Cc}/u.test(v),
+    (v) => !/[\p{Cc}\u2028\u2029]/u.test(v),
     'must be a single line without control characters',
   );

@@ -1,12 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Transaction } from 'kysely';
+import { Clock } from '../common/clock.js';
 import { DB, type Channel, type Database, type Db, type Subscriber } from '../database/index.js';
 
 type Executor = Db | Transaction<Database>;
 
 @Injectable()
 export class SubscribersRepository {
-  constructor(@Inject(DB) private readonly db: Db) {}
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   /** Finds the person by the address of the channel, or creates them. */
   async findOrCreate(
@@ -27,7 +31,7 @@ export class SubscribersRepository {
       if (contact.name && contact.name !== existing.name) {
         return trx
           .updateTable('subscribers')
-          .set({ name: contact.name, updated_at: new Date() })
+          .set({ name: contact.name, updated_at: this.clock.now() })
           .where('id', '=', existing.id)
           .returningAll()
           .executeTakeFirstOrThrow();

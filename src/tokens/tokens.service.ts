@@ -39,6 +39,9 @@ export class TokensService {
   verify(purpose: TokenPurpose, token: string): string | null {
     if (!/^[A-Za-z0-9_-]{40,600}$/.test(token)) return null;
     const raw = Buffer.from(token, 'base64url');
+    // Node's decoder ignores a stray last character and unused low bits, so several strings
+    // decode to the same bytes; accept only the one canonical spelling.
+    if (raw.toString('base64url') !== token) return null;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
       decipher.setAAD(Buffer.from(purpose));

@@ -1,0 +1,369 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCampaigns, TemplateError } from '../campaigns/campaign-loader.js';
+import type { Campaign } from '../campaigns/campaign.types.js';
+import { sampleContext, type RenderContext } from './render-context.js';
+import { MAX_SMS_SEGMENTS, Renderer } from './renderer.js';
+import { countSegments } from './sms-segments.js';
+
+const TEMPLATES = join(process.cwd(), 'templates');
+const MAIN = 'upper-back-relief';
+const DEMO = 'upper-back-relief-demo';
+
+/** A subscriber who joined on the website: no clinic, every optional sender field empty. */
+const plainContext = (overrides: Partial<RenderContext> = {}): RenderContext =>
+  sampleContext({
+    firstName: 'there',
+    sender: {
+      name: 'Selfcare Drip',
+      isClinic: false,
+      chiropractor: null,
+      phone: null,
+      bookingUrl: null,
+      replyTo: null,
+      address: 'Selfcare Drip, 1 Example Street, Springfield',
+    },
+    ...overrides,
+  });
+
+let campaigns: Campaign[];
+let renderer: Renderer;
+let steps: { key: string; index: number }[];
+let root: string;
+let counter = 0;
+
+beforeAll(async () => {
+  campaigns = loadCampaigns(TEMPLATES);
+  renderer = await Renderer.create(TEMPLATES, campaigns);
+  steps = campaigns.find((c) => c.id === MAIN)!.steps.map((s, index) => ({ key: s.key, index }));
+  root = mkdtempSync(join(tmpdir(), 'renderer-'));
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const stepIndex = (key: string) => steps.find((s) => s.key === key)!.index;
+const contexts: [string, () => RenderContext][] = [
+  ['a clinic subscriber', () => sampleContext()],
+  ['a website subscriber', () => plainContext()],
+];
+
+describe('every shipped step carries the safety guidance', () => {
+  it('has seven steps in the shipped campaign', () => {
+    expect(steps.map((s) => s.key)).toEqual([
+      'welcome',
+      'stress',
+      'foam-roller',
+      'exercises',
+      'massage',
+      'heat',
+      'wrap-up',
+    ]);
+  });
+
+  it.each(contexts)('in the email html and text, for %s', (_who, ctx) => {
+    for (const campaignId of [MAIN, DEMO]) {
+      for (const { key, index } of steps) {
+        const c = ctx();
+        const email = renderer.renderEmail(campaignId, index, c);
+        for (const body of [email.html, email.text]) {
+          const where = `${campaignId}/${key}`;
+          expect([where, /chest pain/i.test(body)]).toEqual([where, true]);
+          expect([where, /shortness of breath/i.test(body)]).toEqual([where, true]);
+          expect([where, /arm, neck or jaw/i.test(body)]).toEqual([where, true]);
+          expect([where, /call your local emergency number now/i.test(body)]).toEqual([
+            where,
+            true,
+          ]);
+          expect([where, /see a physician soon/i.test(body)]).toEqual([where, true]);
+          expect([where, body.includes(c.links.unsubscribe)]).toEqual([where, true]);
+          expect([where, body.includes(c.links.preferences)]).toEqual([where, true]);
+          expect([where, body.includes(c.sender.address)]).toEqual([where, true]);
+        }
+        expect(email.html).toContain(`href="${c.links.unsubscribe}"`);
+        expect(email.html).toMatch(/>Unsubscribe<\/a>/);
+        expect(email.text).toContain(`Unsubscribe: ${c.links.unsubscribe}`);
+        expect(email.subject.length).toBeGreaterThan(0);
+        expect(email.subject).not.toMatch(/\s{2}|\n/);
+        expect(email.html).toContain(`<title>${email.subject.replace(/'/g, '&#x27;')}</title>`);
+        // No Handlebars placeholder is left over and nothing rendered as "undefined"/"null".
+        expect(email.html).not.toMatch(/\{\{|\}\}|undefined|null/);
+        expect(email.text).not.toMatch(/\{\{|\}\}|undefined|null/);
+      }
+    }
+  });
+
+  it.each(contexts)('in the SMS, for %s', (_who, ctx) => {
+    for (const campaignId of [MAIN, DEMO]) {
+      for (const { key, index } of steps) {
+        const sms = renderer.renderSms(campaignId, index, ctx());
+        const where = `${campaignId}/${key}`;
+        expect([where, /emergency/i.test(sms.body)]).toEqual([where, true]);
+        expect([where, /chest pain/i.test(sms.body)]).toEqual([where, true]);
+        expect([where, /\bSTOP\b/.test(sms.body)]).toEqual([where, true]);
+        expect(sms.body).not.toMatch(/\{\{|\}\}|undefined|null/);
+      }
+    }
+  });
+
+  it('shows the clinic in the email when the subscriber came through one', () => {
+    const c = sampleContext();
+    const email = renderer.renderEmail(MAIN, stepIndex('welcome'), c);
+    expect(email.html).toContain(c.sender.name);
+    expect(email.html).toContain(c.sender.phone!);
+    expect(email.html).toContain(`href="${c.sender.bookingUrl!}"`);
+    expect(email.html).toContain(`mailto:${c.sender.replyTo!}`);
+    expect(email.text).toContain(c.sender.replyTo!);
+    expect(email.text).toContain(c.sender.chiropractor!);
+  });
+
+  it('leaves out empty sender details for a website subscriber', () => {
+    const email = renderer.renderEmail(MAIN, stepIndex('wrap-up'), plainContext());
+    expect(email.html).not.toContain('tel:');
+    expect(email.html).not.toContain('mailto:');
+    expect(email.text).not.toMatch(/Phone:|Book an appointment|Book your follow-up/);
+    expect(email.text).toContain('with your chiropractor');
+    expect(email.text).toContain('on our website');
+    expect(email.text).not.toMatch(/\n{3,}/);
+  });
+});
+
+describe('SMS length and encoding', () => {
+  it.each(contexts)('every shipped SMS is GSM-7 and at most 2 segments for %s', (_who, ctx) => {
+    for (const campaignId of [MAIN, DEMO]) {
+      for (const { key, index } of steps) {
+        const sms = renderer.renderSms(campaignId, index, ctx());
+        const info = countSegments(sms.body);
+        expect({ key, encoding: sms.encoding, nonGsm: info.nonGsm }).toEqual({
+          key,
+          encoding: 'GSM-7',
+          nonGsm: [],
+        });
+        expect({ key, segments: sms.segments }).toEqual({ key, segments: info.segments });
+        expect({ key, twoAtMost: sms.segments <= 2 }).toEqual({ key, twoAtMost: true });
+      }
+    }
+  });
+
+  it('numbers each day from the context', () => {
+    const sms = renderer.renderSms(
+      MAIN,
+      stepIndex('heat'),
+      sampleContext({ step: { number: 6, total: 7 } }),
+    );
+    expect(sms.body).toMatch(/^Day 6: /);
+  });
+
+  it('keeps the SMS plain: no trailing spaces, no blank-line runs, no outer whitespace', () => {
+    for (const { index } of steps) {
+      const { body } = renderer.renderSms(MAIN, index, sampleContext());
+      expect(body).toBe(body.trim());
+      expect(body).not.toMatch(/[ \t]\n|\n{3,}/);
+    }
+  });
+
+  it('has the opt-in disclosures in the welcome SMS', () => {
+    const { body } = renderer.renderSms(MAIN, stepIndex('welcome'), sampleContext());
+    expect(body).toContain('Msg & data rates may apply');
+    expect(body).toMatch(/\bHELP\b/);
+    expect(body).toMatch(/\bSTOP\b/);
+    expect(body).toContain(sampleContext().sender.name);
+  });
+
+  it('asks for a 0-10 pain score in the wrap-up SMS', () => {
+    for (const [, ctx] of contexts) {
+      const { body } = renderer.renderSms(MAIN, stepIndex('wrap-up'), ctx());
+      expect(body).toMatch(/number 0-10/);
+    }
+  });
+});
+
+describe('escaping', () => {
+  it.each(['<script>alert(1)</script>', 'Tom & "Jerry"'])(
+    'escapes the name %s in html but shows it plainly in text',
+    (name) => {
+      const email = renderer.renderEmail(
+        MAIN,
+        stepIndex('welcome'),
+        sampleContext({ firstName: name }),
+      );
+      expect(email.html).not.toContain(name);
+      expect(email.html).not.toContain('<script>');
+      const escaped = name
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
+      expect(email.html).toContain(`Hi ${escaped},`);
+      expect(email.text).toContain(`Hi ${name},`);
+      expect(email.text).not.toContain('&amp;');
+      expect(email.text).not.toContain('&lt;');
+      expect(email.text).not.toContain('&quot;');
+    },
+  );
+
+  it.each(['<b>Spine & Co</b>', 'Tom & "Jerry" Clinic'])(
+    'escapes the sender name %s in html but not in SMS or text',
+    (name) => {
+      const base = sampleContext();
+      const ctx = sampleContext({ sender: { ...base.sender, name } });
+      const email = renderer.renderEmail(MAIN, stepIndex('welcome'), ctx);
+      const sms = renderer.renderSms(MAIN, stepIndex('welcome'), ctx);
+      expect(email.html).not.toContain(name);
+      expect(email.html).toContain(
+        name
+          .replace(/&/g, '&amp;')
+          .replace(/</g, '&lt;')
+          .replace(/>/g, '&gt;')
+          .replace(/"/g, '&quot;'),
+      );
+      expect(email.text).toContain(name);
+      expect(sms.body).toContain(`${name}: Welcome`);
+      expect(sms.body).not.toMatch(/&amp;|&lt;|&gt;|&quot;|&#/);
+      expect(email.text).not.toMatch(/&amp;|&lt;|&gt;|&quot;|&#/);
+    },
+  );
+
+  it('never lets a link in the context break out of its href', () => {
+    const base = sampleContext();
+    const ctx = sampleContext({
+      links: { ...base.links, unsubscribe: 'https://x.example/u?a=1&b="><script>' },
+    });
+    const { html } = renderer.renderEmail(MAIN, 0, ctx);
+    expect(html).not.toContain('"><script>');
+    expect(html).toMatch(
+      /href="https:\/\/x\.example\/u\?a(=|&#x3D;)1&amp;b(=|&#x3D;)&quot;&gt;&lt;script&gt;"/,
+    );
+  });
+});
+
+describe('unknown steps', () => {
+  it('throws for a step or campaign that does not exist', () => {
+    expect(() => renderer.renderEmail(MAIN, 99, sampleContext())).toThrow(/no step 99/);
+    expect(() => renderer.renderSms('nope', 0, sampleContext())).toThrow(/nope/);
+  });
+});
+
+describe('Renderer.create checks every template with sample data', () => {
+  function copyTemplates(): string {
+    const dir = join(root, `t${++counter}`);
+    cpSync(TEMPLATES, dir, { recursive: true });
+    return dir;
+  }
+
+  function edit(file: string, change: (source: string) => string): void {
+    const before = readFileSync(file, 'utf8');
+    const after = change(before);
+    expect(after).not.toBe(before);
+    writeFileSync(file, after);
+  }
+
+  async function createError(dir: string): Promise<TemplateError> {
+    const loaded = loadCampaigns(dir);
+    try {
+      await Renderer.create(dir, loaded);
+    } catch (err) {
+      expect(err).toBeInstanceOf(TemplateError);
+      return err as TemplateError;
+    }
+    throw new Error('Renderer.create accepted broken templates');
+  }
+
+  const stepFile = (dir: string, key: string) => join(dir, 'campaigns', MAIN, `${key}.yaml`);
+
+  it.each([
+    ['email.html', (s: string) => s.replace('<p>Hi {{firstName}},</p>', '<p>Hi {{frist}},</p>')],
+    ['email.text', (s: string) => s.replace(/^ {4}Hi \{\{firstName\}\},$/m, '    Hi {{frist}},')],
+    [
+      'email.subject',
+      (s: string) => s.replace('{{campaign.name}}: what', '{{campaign.nmae}}: what'),
+    ],
+    [
+      'email.preheader',
+      (s: string) => s.replace('{{campaign.days}} days, and', '{{campagn.days}} days, and'),
+    ],
+    ['sms', (s: string) => s.replace('{{sender.name}}: Welcome', '{{sender.nmae}}: Welcome')],
+  ])('rejects an unknown variable in %s, naming the file and field', async (field, change) => {
+    const dir = copyTemplates();
+    edit(stepFile(dir, 'welcome'), change);
+    const err = await createError(dir);
+    expect(err.message).toContain(join('campaigns', MAIN, 'welcome.yaml'));
+    expect(err.message).toContain(`field "${field}"`);
+  });
+
+  it('rejects an unknown variable inside a branch the sample data does not take', async () => {
+    const dir = copyTemplates();
+    edit(stepFile(dir, 'heat'), (s) =>
+      s.replace('{{else}}Your chiropractor{{/if}}', '{{else}}Your {{chiropracter}}{{/if}}'),
+    );
+    const err = await createError(dir);
+    expect(err.message).toContain(join('campaigns', MAIN, 'heat.yaml'));
+    expect(err.message).toContain('chiropracter');
+  });
+
+  it('rejects a Handlebars syntax error', async () => {
+    const dir = copyTemplates();
+    edit(stepFile(dir, 'stress'), (s) =>
+      s.replace('Day {{step.number}}: Stress', 'Day {{#if step.number}}: Stress'),
+    );
+    const err = await createError(dir);
+    expect(err.message).toContain(join('campaigns', MAIN, 'stress.yaml'));
+    expect(err.message).toContain('field "sms"');
+  });
+
+  it('rejects an unknown variable in a layout', async () => {
+    const dir = copyTemplates();
+    edit(join(dir, 'layouts', 'sms.txt'), (s) =>
+      s.replace('{{{body}}}', '{{{body}}} {{signature}}'),
+    );
+    const err = await createError(dir);
+    expect(err.message).toContain('layouts/sms.txt');
+  });
+
+  it('rejects a missing layout', async () => {
+    const dir = copyTemplates();
+    rmSync(join(dir, 'layouts', 'email.txt'));
+    const err = await createError(dir);
+    expect(err.message).toContain('layouts/email.txt');
+  });
+
+  it(`rejects an SMS over ${MAX_SMS_SEGMENTS} segments with sample data`, async () => {
+    const dir = copyTemplates();
+    const filler = 'Keep moving gently every day and rest when you need to. '.repeat(9);
+    edit(stepFile(dir, 'massage'), (s) =>
+      s.replace(/^sms: \|\n {2}(.*)$/m, `sms: |\n  $1 ${filler}`),
+    );
+    const err = await createError(dir);
+    expect(err.message).toContain(join('campaigns', MAIN, 'massage.yaml'));
+    expect(err.message).toContain('field "sms"');
+    expect(err.message).toMatch(/segments/);
+  });
+
+  it('rejects an SMS that only goes over the limit because of UCS-2', async () => {
+    const dir = copyTemplates();
+    // A single curly apostrophe forces UCS-2: about 280 characters need 5 UCS-2 segments.
+    edit(stepFile(dir, 'heat'), (s) => s.replace('never sleep on', 'don\u2019t ever sleep on'));
+    const err = await createError(dir);
+    expect(err.message).toContain(join('campaigns', MAIN, 'heat.yaml'));
+    expect(err.message).toMatch(/segments/);
+  });
+
+  it(`accepts an SMS of exactly ${MAX_SMS_SEGMENTS} segments`, async () => {
+    const dir = copyTemplates();
+    const loaded = loadCampaigns(dir);
+    const original = renderer.renderSms(MAIN, stepIndex('massage'), sampleContext()).body;
+    const room = 153 * MAX_SMS_SEGMENTS - original.length;
+    edit(stepFile(dir, 'massage'), (s) =>
+      s.replace(/^sms: \|\n {2}(.*)$/m, `sms: |\n  $1${'x'.repeat(room)}`),
+    );
+    const fresh = loadCampaigns(dir);
+    expect(fresh.length).toBe(loaded.length);
+    const r = await Renderer.create(dir, fresh);
+    expect(r.renderSms(MAIN, stepIndex('massage'), sampleContext()).segments).toBe(
+      MAX_SMS_SEGMENTS,
+    );
+  });
+});

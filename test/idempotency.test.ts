@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ManualClock } from '../src/common/clock.js';
+import { DeliveriesRepository, QueuesService } from '../src/delivery/index.js';
+import { EnrollmentsService } from '../src/enrollments/index.js';
+import { SchedulerService } from '../src/scheduler/index.js';
+import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/db.js';
+import { DEMO_STEPS } from './support/journey.js';
+import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { waitFor } from './support/wait.js';
+
+const recipients = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => `${tag}${i}@example.com`);
+
+function perRecipient(smtp: SmtpSink): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of smtp.messages) {
+    const addr = !Array.isArray(m.to) ? m.to?.value[0]?.address : undefined;
+    if (!addr) continue;
+    out.set(addr, [...(out.get(addr) ?? []), m.subject ?? '']);
+  }
+  return out;
+}
+
+async function enrolAll(t: TestApp, emails: string[]): Promise<void> {
+  const service = t.get(EnrollmentsService);
+  for (const email of emails) {
+    await service.enroll(
+      {
+        campaign: 'upper-back-relief-demo',
+        channel: 'email',
+        email,
+        timezone: 'UTC',
+        sendTime: '08:00',
+      },
+      'test',
+    );
+  }
+}
+
+/** Every recipient got exactly one message per step, in the same order as everyone else. */
+function expectExactlyOncePerStep(smtp: SmtpSink, emails: string[]): void {
+  const got = perRecipient(smtp);
+  const reference = got.get(emails[0]!);
+  expect(reference).toHaveLength(DEMO_STEPS.length);
+  expect(new Set(reference).size).toBe(DEMO_STEPS.length);
+  for (const e of emails) expect(got.get(e)).toEqual(reference);
+}
+
+describe('exactly one delivery per step', () => {
+  let tdb: TestDatabase;
+  let smtp: SmtpSink;
+  const apps: TestApp[] = [];
+  const prefix = uniquePrefix();
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    await smtp.close();
+    await dropPrefix(prefix);
+    await tdb.drop();
+  });
+
+  it('racing scheduler passes and two worker processes send each step once', async () => {
+    const clock = new ManualClock(new Date('2026-06-01T12:00:00Z'));
+    const env = { SMTP_URL: smtp.url, SEND_BACKOFF_MS: '100', SCHEDULER_BATCH: '7' };
+    // Two full instances (scheduler loop + workers) and one more worker process, all on one queue.
+    for (const role of ['all', 'all', 'worker']) {
+      apps.push(
+        await startApp({ databaseUrl: tdb.url, prefix, clock, env: { ...env, ROLE: role } }),
+      );
+    }
+    const emails = recipients(25, 'race');
+    await enrolAll(apps[0]!, emails);
+    const schedulers = apps.slice(0, 2).map((a) => a.get(SchedulerService));
+
+    for (let step = 1; step <= DEMO_STEPS.length; step++) {
+      // On top of the two running loops, fire extra passes from both instances at once.
+      // (When a background loop holds the pass lock, these find it taken and do nothing.)
+      await Promise.all([...schedulers, ...schedulers].map((s) => s.runPass()));
+      await waitFor(
+        () => smtp.messages.length >= emails.length * step,
+        `step ${step} for everyone`,
+      );
+      clock.advance(10_000);
+    }
+    clock.advance(3600_000);
+    expect((await schedulers[0]!.runPass()).claimed).toBe(0);
+
+    // Re-adding every job (as a sweeper would after a crash) sends nothing again.
+    const all = await tdb.db.selectFrom('deliveries').select(['id', 'channel']).execute();
+    expect(all).toHaveLength(emails.length * DEMO_STEPS.length);
+    await apps[0]!.get(QueuesService).enqueueDeliveries(all);
+    const rows = all.map((d) => d.id);
+    expect(rows.length).toBe(new Set(rows).size);
+    await waitFor(async () => {
+      const c = await apps[0]!.get(QueuesService).counts();
+      return (c.email.waiting ?? 0) + (c.email.active ?? 0) + (c.email.delayed ?? 0) === 0;
+    }, 'the re-added jobs to drain');
+    expectExactlyOncePerStep(smtp, emails);
+    expect(smtp.messages).toHaveLength(emails.length * DEMO_STEPS.length);
+  });
+
+  it('the unique key refuses a second delivery for a step', async () => {
+    const repo = apps[0]!.get(DeliveriesRepository);
+    const e = await tdb.db.selectFrom('enrollments').select('id').executeTakeFirstOrThrow();
+    const again = await repo.insertQueued(tdb.db, [
+      { enrollment_id: e.id, step: 0, step_key: 'welcome', channel: 'email' },
+    ]);
+    expect(again).toEqual([]);
+    await expect(
+      tdb.db
+        .insertInto('deliveries')
+        .values({
+          enrollment_id: e.id,
+          step: 0,
+          step_key: 'welcome',
+          channel: 'email',
+          status: 'queued',
+        })
+        .execute(),
+    ).rejects.toThrow(/deliveries_once_per_step/);
+  });
+});
+
+describe('Redis wiped mid-campaign', () => {
+  let tdb: TestDatabase;
+  let smtp: SmtpSink;
+  let redis: PrivateRedis;
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    smtp = await startSmtpSink();
+    redis = await startPrivateRedis();
+  });
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    await smtp.close();
+    await redis.stop();
+    await tdb.drop();
+  });
+
+  it('completes the campaign with nothing lost or doubled', async () => {
+    const clock = new ManualClock(new Date('2026-06-01T12:00:00Z'));
+    const env = { SMTP_URL: smtp.url, SEND_BACKOFF_MS: '100', REDIS_URL: redis.url };
+    const scheduler = await startApp({
+      databaseUrl: tdb.url,
+      prefix: 'wipe',
+      clock,
+      env: { ...env, ROLE: 'scheduler' },
+    });
+    apps.push(scheduler);
+    let worker = await startApp({
+      databaseUrl: tdb.url,
+      prefix: 'wipe',
+      clock,
+      env: { ...env, ROLE: 'worker' },
+    });
+    const emails = recipients(5, 'wipe');
+    await enrolAll(scheduler, emails);
+
+    for (let step = 1; step <= 3; step++) {
+      await waitFor(() => smtp.messages.length >= emails.length * step, `step ${step}`);
+      clock.advance(10_000);
+    }
+    // Stop the workers, let step 4 be claimed and queued, then wipe Redis: its jobs are gone.
+    await worker.close();
+    const queued = async () =>
+      (await tdb.db.selectFrom('deliveries').select('id').where('status', '=', 'queued').execute())
+        .length;
+    await waitFor(async () => (await queued()) === emails.length, 'step 4 to be queued');
+    await redis.client.flushall();
+    expect(await redis.client.dbsize()).toBe(0);
+
+    worker = await startApp({
+      databaseUrl: tdb.url,
+      prefix: 'wipe',
+      clock,
+      env: { ...env, ROLE: 'worker' },
+    });
+    apps.push(worker);
+    // The sweeper re-enqueues deliveries left queued for over two minutes with no job.
+    clock.advance(3 * 60_000);
+    await scheduler.get(SchedulerService).sweep();
+    for (let step = 4; step <= DEMO_STEPS.length; step++) {
+      await waitFor(
+        () => smtp.messages.length >= emails.length * step,
+        `step ${step} after the wipe`,
+      );
+      clock.advance(10_000);
+    }
+    clock.advance(3600_000);
+    expect((await scheduler.get(SchedulerService).runPass()).claimed).toBe(0);
+    expect(await queued()).toBe(0);
+    expectExactlyOncePerStep(smtp, emails);
+    expect(smtp.messages).toHaveLength(emails.length * DEMO_STEPS.length);
+  });
+});
