@@ -1,0 +1,119 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { dropPrefix, uniquePrefix } from './support/app.js';
+import { PG_ADMIN_URL, REDIS_URL } from './support/env.js';
+import { freePort } from './support/private-redis.js';
+import { waitFor } from './support/wait.js';
+
+const run = promisify(execFile);
+
+/**
+ * The README's quick start, for real: `npm start` with no credentials, then the CLI enrols
+ * someone in the demo campaign, and its seven messages appear in the outbox.
+ */
+describe('quick start (npm start, then npm run cli -- enroll)', () => {
+  const dbName = `sd_quickstart_${randomBytes(4).toString('hex')}`;
+  const prefix = uniquePrefix();
+  const outbox = mkdtempSync(join(tmpdir(), 'sd-quickstart-'));
+  let server: ChildProcess | undefined;
+  let output = '';
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) process.kill(-server.pid!, 'SIGKILL');
+    rmSync(outbox, { recursive: true, force: true });
+    await dropPrefix(prefix);
+    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await c.end();
+  });
+
+  it('creates its database, sends the whole demo journey to the outbox, and shuts down cleanly', async () => {
+    const port = await freePort();
+    const db = new URL(PG_ADMIN_URL);
+    db.pathname = `/${dbName}`; // does not exist yet: start-up creates it
+    const env = {
+      ...process.env,
+      NODE_ENV: 'development',
+      NODE_OPTIONS: '',
+      PORT: String(port),
+      DATABASE_URL: db.toString(),
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      OUTBOX_DIR: outbox,
+      LOG_LEVEL: 'warn',
+    };
+    server = spawn('npm', ['start'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+    server.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200,
+      'the service to answer /health',
+      120_000,
+      250,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${output}`);
+    });
+
+    const { stdout } = await run(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'cli',
+        '--',
+        'enroll',
+        '--campaign',
+        'upper-back-relief-demo',
+        '--channel',
+        'email',
+        '--email',
+        'newcomer@example.com',
+        '--name',
+        'Nia',
+        '--timezone',
+        'Europe/London',
+      ],
+      { env, timeout: 120_000 },
+    );
+    expect(JSON.parse(stdout.slice(stdout.indexOf('{')))).toMatchObject({
+      status: 'active',
+      campaign: 'upper-back-relief-demo',
+    });
+
+    const emails = () =>
+      readdirSync(outbox)
+        .filter((f) => f.endsWith('.eml'))
+        .sort();
+    await waitFor(() => emails().length >= 1, 'the welcome in the outbox', 30_000, 250);
+    await waitFor(
+      () => emails().length >= 7,
+      'all seven demo messages in the outbox',
+      120_000,
+      500,
+    );
+    const files = emails();
+    expect(files).toHaveLength(7);
+    const subjects = files.map(
+      (f) => /^Subject: (.*)$/m.exec(readFileSync(join(outbox, f), 'utf8'))?.[1],
+    );
+    expect(new Set(subjects).size).toBe(7);
+    expect(readFileSync(join(outbox, files[0]!), 'utf8')).toMatch(/^To: newcomer@example\.com$/m);
+
+    process.kill(-server.pid!, 'SIGTERM');
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      server!.once('exit', (c, s) => resolve([c, s])),
+    );
+    // Nest closes workers and connections, then re-raises the signal to exit with it.
+    expect(code === 0 || signal === 'SIGTERM').toBe(true);
+    expect(output).not.toMatch(/"level":(50|60)|Error:/);
+    // Nothing personal in the logs.
+    expect(output).not.toContain('newcomer@example.com');
+  }, 300_000);
+});

@@ -1,0 +1,178 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { ManualClock } from '../src/common/clock.js';
+import { QueueName, QueuesService } from '../src/delivery/index.js';
+import { EnrollmentsService } from '../src/enrollments/index.js';
+import { SchedulerService } from '../src/scheduler/index.js';
+import { SubscribersRepository } from '../src/subscribers/index.js';
+import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/db.js';
+import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
+import { deliveriesOf } from './support/journey.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * The worker re-checks everything at send time. Each test queues work with an API-only
+ * instance (no workers), changes the world, then starts a worker and watches what it does.
+ * Dates lie in the future so BullMQ's real-time delays agree with the manual clock.
+ */
+describe('checks the worker makes just before sending', () => {
+  let tdb: TestDatabase;
+  let twilio: FakeTwilio;
+  let api: TestApp;
+  let worker: TestApp | undefined;
+  const prefix = uniquePrefix();
+  const clock = new ManualClock(new Date('2030-06-01T16:00:00Z')); // 12:00 in New York
+  let env: Record<string, string>;
+  let phoneSeq = 4300;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    twilio = await startFakeTwilio();
+    env = {
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_FROM: '+15005550006',
+      TWILIO_API_URL: twilio.url,
+    };
+    api = await startApp({ databaseUrl: tdb.url, prefix, clock, env: { ...env, ROLE: 'api' } });
+  });
+  afterEach(async () => {
+    await worker?.close();
+    worker = undefined;
+  });
+  afterAll(async () => {
+    await api.close();
+    await twilio.close();
+    await dropPrefix(prefix);
+    await tdb.drop();
+  });
+
+  const startWorker = async () => {
+    worker = await startApp({
+      databaseUrl: tdb.url,
+      prefix,
+      clock,
+      env: { ...env, ROLE: 'worker' },
+    });
+  };
+  const enrolSms = async (campaign = 'upper-back-relief') => {
+    const phone = `+1213373${phoneSeq++}`;
+    const e = await api
+      .get(EnrollmentsService)
+      .enroll(
+        { campaign, channel: 'sms', phone, timezone: 'America/New_York', sendTime: '08:00' },
+        'test',
+      );
+    return { id: e.id, phone };
+  };
+  const firstDelivery = async (id: string) => (await deliveriesOf(tdb.db, id))[0];
+
+  it('skips a queued message when STOP (a suppression) lands after it was queued', async () => {
+    const { id, phone } = await enrolSms();
+    expect((await api.get(SchedulerService).runPass()).enqueued).toBe(1);
+    await api.get(SubscribersRepository).suppress(phone, 'sms', 'STOP');
+    await startWorker();
+    const d = await waitFor(
+      async () => ((await firstDelivery(id))?.status === 'skipped' ? firstDelivery(id) : null),
+      'the delivery to be skipped',
+    );
+    expect(d!.error).toMatch(/opted out|suppressed/);
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
+  });
+
+  it('withdraws queued messages on pause, keeps the step, and sends it once after resume', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    const before = await firstDelivery(id);
+    const paused = await api.get(EnrollmentsService).pause(id);
+    expect(paused).toMatchObject({ status: 'paused', step: 0 });
+    expect(await deliveriesOf(tdb.db, id)).toHaveLength(0);
+
+    await api.get(EnrollmentsService).resume(id);
+    await api.get(SchedulerService).runPass();
+    await startWorker();
+    const after = await waitFor(
+      async () => ((await firstDelivery(id))?.status === 'sent' ? firstDelivery(id) : null),
+      'the resumed welcome',
+    );
+    expect(after!.id).not.toBe(before!.id);
+    // The job queued before the pause found no delivery and sent nothing.
+    await waitFor(
+      async () =>
+        (await api.get(QueuesService).queue(QueueName.Sms).getJob(before!.id)) === undefined,
+      'the old job to finish',
+    );
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+  });
+
+  it('holds an SMS that reaches the worker after 21:00 local until 08:00', async () => {
+    clock.set('2030-06-02T00:59:50Z'); // 20:59:50 in New York
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    clock.set('2030-06-02T01:00:30Z'); // 21:00:30: the queue was slow
+    await startWorker();
+    const d = (await firstDelivery(id))!;
+    const queue = api.get(QueuesService).queue(QueueName.Sms);
+    await waitFor(
+      async () => (await (await queue.getJob(d.id))?.getState()) === 'delayed',
+      'the job to be delayed',
+    );
+    const job = await queue.getJob(d.id);
+    // Held until 08:00 EDT (BullMQ stores the hold as a delay from its own "now").
+    expect(Math.abs(job!.timestamp + job!.delay - Date.parse('2030-06-02T12:00:00Z'))).toBeLessThan(
+      1000,
+    );
+    expect((await firstDelivery(id))!.status).toBe('queued');
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
+    clock.set('2030-06-01T16:00:00Z');
+    await queue.remove(d.id);
+  });
+
+  it('does not resend a message whose last attempt died mid-send', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    const d = (await firstDelivery(id))!;
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ status: 'sending', attempts: 1 })
+      .where('id', '=', d.id)
+      .execute();
+    await startWorker();
+    const failed = await waitFor(
+      async () => ((await firstDelivery(id))?.status === 'failed' ? firstDelivery(id) : null),
+      'the interrupted delivery to fail',
+    );
+    expect(failed!.error).toMatch(/interrupted/);
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
+  });
+
+  it('skips what is queued when the enrolment is cancelled', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    await api.get(EnrollmentsService).cancel(id);
+    await startWorker();
+    const d = await firstDelivery(id);
+    expect(d!.status).toBe('skipped');
+    await waitFor(
+      async () => (await api.get(QueuesService).queue(QueueName.Sms).getJob(d!.id)) === undefined,
+      'the job to finish',
+    );
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
+  });
+
+  it('refuses to enrol an address that opted out', async () => {
+    await api.get(SubscribersRepository).suppress('+12133739999', 'sms', 'STOP');
+    await expect(
+      api.get(EnrollmentsService).enroll(
+        {
+          campaign: 'upper-back-relief',
+          channel: 'sms',
+          phone: '+12133739999',
+          timezone: 'UTC',
+          sendTime: '08:00',
+        },
+        'test',
+      ),
+    ).rejects.toThrow(/opted out/);
+  });
+});
