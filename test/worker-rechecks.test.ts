@@ -160,6 +160,25 @@ describe('checks the worker makes just before sending', () => {
     expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
   });
 
+  it('queues the next step only after the previous one has left, so a backlog stays in order', async () => {
+    const { id, phone } = await enrolSms('upper-back-relief-demo');
+    const scheduler = api.get(SchedulerService);
+    expect((await scheduler.runPass()).enqueued).toBe(1);
+    clock.advance(60_000); // step 2 is due, but step 1 has not been sent yet
+    await scheduler.runPass();
+    expect((await deliveriesOf(tdb.db, id)).map((d) => d.step)).toEqual([0]);
+    await startWorker();
+    await waitFor(async () => (await firstDelivery(id))?.status === 'sent', 'step 1 to be sent');
+    await scheduler.runPass();
+    await waitFor(
+      async () => (await deliveriesOf(tdb.db, id))[1]?.status === 'sent',
+      'step 2 to be sent',
+    );
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(2);
+    await api.get(EnrollmentsService).cancel(id);
+    clock.set('2030-06-01T16:00:00Z');
+  });
+
   it('refuses to enrol an address that opted out', async () => {
     await api.get(SubscribersRepository).suppress('+12133739999', 'sms', 'STOP');
     await expect(

@@ -63,8 +63,8 @@ export class EnrollmentsRepository {
   }
 
   /**
-   * Locks up to `limit` active enrolments that are due, skipping rows another transaction
-   * holds. Reads only the partial index on next_send_at.
+   * Locks up to `limit` active enrolments that are due and have nothing in flight, skipping
+   * rows another transaction holds. Reads the partial index on next_send_at.
    */
   claimDue(trx: Transaction<Database>, now: Date, limit: number): Promise<Enrollment[]> {
     return trx
@@ -72,6 +72,18 @@ export class EnrollmentsRepository {
       .selectAll()
       .where('status', '=', 'active')
       .where('next_send_at', '<=', now)
+      // One message in flight per person: after an outage the backlog goes out in order,
+      // a step at a time, never two tips at once.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('deliveries')
+              .select('deliveries.id')
+              .whereRef('deliveries.enrollment_id', '=', 'enrollments.id')
+              .where('deliveries.status', 'in', ['queued', 'sending']),
+          ),
+        ),
+      )
       .orderBy('next_send_at')
       .limit(limit)
       .forUpdate()
