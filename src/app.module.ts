@@ -19,6 +19,8 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { RenderingModule } from './rendering/index.js';
 import { SchedulerModule } from './scheduler/index.js';
 import { SubscribersModule } from './subscribers/index.js';
+import { SignupModule } from './signup/index.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { loggerOptions } from './logging.js';
 
 /**
@@ -43,8 +45,9 @@ export class AppModule {
         DeliveryModule.forRoot({ workers: runsWorker(config.role) }),
         EnrollmentsModule,
         SchedulerModule.forRoot({ loop: runsScheduler(config.role) }),
+        SignupModule,
         HealthModule,
-        ...(runsApi(config.role) ? [AdminModule] : []),
+        ...(runsApi(config.role) ? [AdminModule, WebhooksModule] : []),
       ],
     };
   }

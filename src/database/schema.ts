@@ -9,7 +9,7 @@ type NullableTimestamp = ColumnType<
 type AutoTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type Channel = 'email' | 'sms';
-export type EnrollmentStatus = 'active' | 'paused' | 'completed' | 'cancelled';
+export type EnrollmentStatus = 'pending' | 'active' | 'paused' | 'completed' | 'cancelled';
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'skipped';
 
 export interface SubscribersTable {
@@ -33,6 +33,12 @@ export interface EnrollmentsTable {
   step: number;
   next_send_at: NullableTimestamp;
   source: string;
+  /** A timed pause ends here (preferences: pause for N days). */
+  paused_until: NullableTimestamp;
+  confirm_sent_at: NullableTimestamp;
+  confirm_count: Generated<number>;
+  /** Why it was cancelled: 'stop' (SMS keyword), 'unsubscribe', 'operator', 'expired'. */
+  cancel_reason: string | null;
   created_at: AutoTimestamp;
   updated_at: AutoTimestamp;
 }
@@ -72,7 +78,28 @@ export interface ConsentEventsTable {
   created_at: AutoTimestamp;
 }
 
+export interface InboundMessagesTable {
+  id: Generated<string>;
+  provider_id: string | null;
+  from_phone: string;
+  body: string;
+  kind: string;
+  subscriber_id: string | null;
+  created_at: AutoTimestamp;
+}
+
+export interface PainScoresTable {
+  id: Generated<string>;
+  subscriber_id: string;
+  enrollment_id: string | null;
+  score: number;
+  source: string;
+  created_at: AutoTimestamp;
+}
+
 export interface Database {
+  inbound_messages: InboundMessagesTable;
+  pain_scores: PainScoresTable;
   subscribers: SubscribersTable;
   enrollments: EnrollmentsTable;
   deliveries: DeliveriesTable;

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { DeliveriesRepository } from './deliveries.repository.js';
 import { MessageComposer } from './message-composer.js';
 import { QueuesService } from './queues.service.js';
+import { ConfirmationProcessor } from './confirmation.processor.js';
 import { SendProcessor } from './send.processor.js';
 import { WorkersService } from './workers.service.js';
 
@@ -17,6 +18,7 @@ export class DeliveryModule {
         QueuesService,
         MessageComposer,
         SendProcessor,
+        ConfirmationProcessor,
         ...(opts.workers ? [WorkersService] : []),
       ],
       exports: [DeliveriesRepository, QueuesService, MessageComposer, SendProcessor],

@@ -8,11 +8,13 @@ export enum QueueName {
 
 export enum JobName {
   SendDelivery = 'send-delivery',
+  SendConfirmation = 'send-confirmation',
 }
 
 /** Payloads carry ids only: the worker reloads state from PostgreSQL. */
 export interface JobPayloads {
   [JobName.SendDelivery]: { deliveryId: string };
+  [JobName.SendConfirmation]: { enrollmentId: string };
 }
 
 export const queueForChannel = (channel: Channel): QueueName =>

@@ -2,12 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Campaign } from '../campaigns/index.js';
 import { CampaignsService } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
+import type { Channel } from '../database/index.js';
 import { firstNameOf, type RenderContext } from '../rendering/index.js';
 import { TokensService } from '../tokens/tokens.service.js';
 
-const LINK_TTL_SECONDS = 400 * 24 * 3600;
+export const LINK_TTL_SECONDS = 400 * 24 * 3600;
+export const CONFIRM_TTL_SECONDS = 3 * 24 * 3600;
 
-/** Builds the variables a message is rendered with, for one person and step. */
+export interface Recipient {
+  subscriberId: string;
+  name: string | null;
+  channel: Channel;
+}
+
+/** Subject of an unsubscribe token: who, and which channel they stop. */
+export const unsubscribeSubject = (subscriberId: string, channel: Channel) => `${subscriberId}.${channel}`;
+
+/** Builds the variables a message is rendered with, for one person. */
 @Injectable()
 export class MessageComposer {
   constructor(
@@ -16,15 +27,14 @@ export class MessageComposer {
     private readonly tokens: TokensService,
   ) {}
 
-  context(
-    campaign: Campaign,
-    step: number,
-    person: { subscriberId: string; name: string | null },
-  ): RenderContext {
-    const token = (purpose: 'unsubscribe' | 'preferences') =>
-      this.tokens.issue(purpose, person.subscriberId, LINK_TTL_SECONDS);
+  unsubscribeUrl(to: Recipient): string {
+    const token = this.tokens.issue('unsubscribe', unsubscribeSubject(to.subscriberId, to.channel), LINK_TTL_SECONDS);
+    return `${this.config.publicUrl}/unsubscribe/${token}`;
+  }
+
+  context(campaign: Campaign, step: number, to: Recipient, extra: { confirmFor?: string; score?: number } = {}): RenderContext {
     return {
-      firstName: firstNameOf(person.name),
+      firstName: firstNameOf(to.name),
       campaign: { name: campaign.name, days: this.campaigns.tipDays(campaign) },
       step: { number: step + 1, total: campaign.steps.length },
       sender: {
@@ -37,9 +47,22 @@ export class MessageComposer {
         address: this.config.sender.address,
       },
       links: {
-        unsubscribe: `${this.config.publicUrl}/unsubscribe/${token('unsubscribe')}`,
-        preferences: `${this.config.publicUrl}/preferences/${token('preferences')}`,
+        unsubscribe: this.unsubscribeUrl(to),
+        preferences: `${this.config.publicUrl}/preferences/${this.tokens.issue('preferences', to.subscriberId, LINK_TTL_SECONDS)}`,
+        confirm: extra.confirmFor
+          ? `${this.config.publicUrl}/confirm/${this.tokens.issue('confirm', extra.confirmFor, CONFIRM_TTL_SECONDS)}`
+          : null,
       },
+      score: extra.score ?? null,
+    };
+  }
+
+  /** RFC 8058 one-click unsubscribe headers for an email. */
+  listUnsubscribeHeaders(unsubscribeUrl: string, replyTo: string | null): Record<string, string> {
+    const mailto = replyTo ? `, <mailto:${replyTo}?subject=unsubscribe>` : '';
+    return {
+      'List-Unsubscribe': `<${unsubscribeUrl}>${mailto}`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     };
   }
 }

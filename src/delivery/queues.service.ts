@@ -50,6 +50,15 @@ export class QueuesService implements OnApplicationShutdown {
     }
   }
 
+  /** The double opt-in message; `attempt` numbers resends so each gets a job of its own. */
+  async enqueueConfirmation(enrollmentId: string, channel: Channel, attempt: number): Promise<void> {
+    await this.queues[queueForChannel(channel)].add(
+      JobName.SendConfirmation,
+      { enrollmentId } satisfies JobPayloads[JobName.SendConfirmation],
+      { jobId: `confirm-${enrollmentId}-${attempt}`, attempts: 3 },
+    );
+  }
+
   async counts(): Promise<Record<QueueName, Record<string, number>>> {
     const out = {} as Record<QueueName, Record<string, number>>;
     for (const name of Object.values(QueueName)) {

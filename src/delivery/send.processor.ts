@@ -76,10 +76,7 @@ export class SendProcessor {
       return 'skipped';
     }
 
-    const ctx = this.composer.context(campaign, d.step, {
-      subscriberId: d.subscriberId,
-      name: d.name,
-    });
+    const ctx = this.composer.context(campaign, d.step, { subscriberId: d.subscriberId, name: d.name, channel: d.channel });
     const log = {
       deliveryId: d.id,
       jobId: job.id,
@@ -96,6 +93,8 @@ export class SendProcessor {
           subject: m.subject,
           html: m.html,
           text: m.text,
+          replyTo: ctx.sender.replyTo ?? undefined,
+          headers: this.composer.listUnsubscribeHeaders(ctx.links.unsubscribe, ctx.sender.replyTo),
           reference: d.id,
         }));
       } else {

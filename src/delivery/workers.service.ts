@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { JobName, QueueName } from './jobs.js';
 import { createRedis } from './redis.js';
+import { ConfirmationProcessor } from './confirmation.processor.js';
 import { SendProcessor } from './send.processor.js';
 
 type Handler = (job: Job, token: string | undefined, worker: Worker) => Promise<unknown>;
@@ -26,9 +27,11 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
     send: SendProcessor,
+    confirm: ConfirmationProcessor,
   ) {
     this.handlers = {
       [JobName.SendDelivery]: (job, token, worker) => send.process(job, token, worker),
+      [JobName.SendConfirmation]: (job) => confirm.process(job),
     };
   }
 

@@ -51,7 +51,10 @@ export class EnrollmentsRepository {
     trx: Executor,
     id: string,
     changes: Partial<
-      Pick<Enrollment, 'status' | 'step' | 'next_send_at' | 'send_time' | 'timezone'>
+      Pick<
+        Enrollment,
+        'status' | 'step' | 'next_send_at' | 'send_time' | 'timezone' | 'channel' | 'paused_until' | 'cancel_reason' | 'confirm_sent_at' | 'confirm_count'
+      >
     >,
   ): Promise<Enrollment> {
     return trx
@@ -105,6 +108,43 @@ export class EnrollmentsRepository {
          SET step = v.step, next_send_at = v.next_send_at, status = v.status, updated_at = ${this.clock.now()}
         FROM (VALUES ${values}) AS v(id, step, next_send_at, status)
        WHERE e.id = v.id`.execute(trx);
+  }
+
+  /** Live and stopped enrolments of one person, newest first. */
+  forSubscriber(subscriberId: string, trx: Executor = this.db): Promise<Enrollment[]> {
+    return trx.selectFrom('enrollments').selectAll().where('subscriber_id', '=', subscriberId).orderBy('created_at', 'desc').execute();
+  }
+
+  /** Paused enrolments whose timed pause has ended. */
+  pausesEnded(now: Date, limit: number): Promise<{ id: string }[]> {
+    return this.db
+      .selectFrom('enrollments')
+      .select('id')
+      .where('status', '=', 'paused')
+      .where('paused_until', '<=', now)
+      .limit(limit)
+      .execute();
+  }
+
+  /** Removes unconfirmed signups older than `before`, and people left with nothing. */
+  async deleteExpiredPending(before: Date): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const gone = await trx
+        .deleteFrom('enrollments')
+        .where('status', '=', 'pending')
+        .where('created_at', '<', before)
+        .returning('subscriber_id')
+        .execute();
+      if (gone.length === 0) return 0;
+      await trx
+        .deleteFrom('subscribers')
+        .where('id', 'in', gone.map((g) => g.subscriber_id))
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('enrollments').select('enrollments.id').whereRef('enrollments.subscriber_id', '=', 'subscribers.id'))),
+        )
+        .execute();
+      return gone.length;
+    });
   }
 
   async tryAdvisoryLock(trx: Transaction<Database>, key: number): Promise<boolean> {

@@ -3,9 +3,10 @@ import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { Clock } from '../common/clock.js';
 import { conflict, invalid, notFound } from '../common/errors.js';
 import { maskAddress } from '../common/mask.js';
-import type { Enrollment } from '../database/index.js';
+import type { Transaction } from 'kysely';
+import type { Database, Enrollment } from '../database/index.js';
 import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
-import { SubscribersRepository, normaliseEmail, normalisePhone } from '../subscribers/index.js';
+import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import type { CreateEnrollmentInput, UpdateEnrollmentInput } from './enrollment.dto.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
 import { firstSendAt, resumeSendAt, retimeSendAt, type ScheduleContext } from './schedule.js';
@@ -47,7 +48,7 @@ export class EnrollmentsService {
     };
   }
 
-  private campaignOf(id: string): Campaign {
+  campaignOf(id: string): Campaign {
     const campaign = this.campaigns.get(id);
     if (!campaign) {
       const known = this.campaigns
@@ -62,25 +63,7 @@ export class EnrollmentsService {
   /** Checks the input completely before anything is written. */
   private validate(input: CreateEnrollmentInput) {
     const campaign = this.campaignOf(input.campaign);
-    let email: string | null = null;
-    let phone: string | null = null;
-    if (input.email !== undefined) {
-      email = normaliseEmail(input.email);
-      if (!email) throw invalid('email', 'is not a valid email address');
-    }
-    if (input.phone !== undefined) {
-      phone = normalisePhone(input.phone, input.country);
-      if (!phone) {
-        throw invalid(
-          'phone',
-          'is not a valid mobile number; use international format such as +14155550123, or give country',
-        );
-      }
-    }
-    if (input.channel === 'email' && !email)
-      throw invalid('email', 'is required when channel is "email"');
-    if (input.channel === 'sms' && !phone)
-      throw invalid('phone', 'is required when channel is "sms"');
+    const { email, phone } = resolveContact(input);
     return { campaign, email, phone, name: input.name?.trim() || null };
   }
 
@@ -170,14 +153,14 @@ export class EnrollmentsService {
   }
 
   /** Pauses; messages queued but not yet sent are withdrawn, and their step is kept. */
-  async pause(id: string): Promise<EnrollmentSummary> {
+  async pause(id: string, until: Date | null = null): Promise<EnrollmentSummary> {
     return this.change(id, async (trx, e) => {
       if (e.status === 'paused') return e;
       if (e.status !== 'active')
         throw conflict(`status: cannot pause an enrolment that is ${e.status}`);
       const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
       const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
-      return this.enrollments.update(trx, e.id, { status: 'paused', step, next_send_at: null });
+      return this.enrollments.update(trx, e.id, { status: 'paused', step, next_send_at: null, paused_until: until });
     });
   }
 
@@ -190,16 +173,41 @@ export class EnrollmentsService {
       if (e.step >= campaign.steps.length)
         return this.enrollments.update(trx, e.id, { status: 'completed', next_send_at: null });
       const next = resumeSendAt(this.clock.now(), e.step, this.scheduleContext(e, campaign));
-      return this.enrollments.update(trx, e.id, { status: 'active', next_send_at: next });
+      return this.enrollments.update(trx, e.id, { status: 'active', next_send_at: next, paused_until: null });
     });
   }
 
-  async cancel(id: string): Promise<EnrollmentSummary> {
+  async cancel(id: string, reason = 'operator'): Promise<EnrollmentSummary> {
     return this.change(id, async (trx, e) => {
-      if (e.status === 'cancelled') return e;
-      await this.deliveries.skipQueued(trx, e.id, 'cancelled');
-      return this.enrollments.update(trx, e.id, { status: 'cancelled', next_send_at: null });
+      if (e.status === 'cancelled' || e.status === 'completed') return e;
+      await this.deliveries.skipQueued(trx, e.id, `cancelled: ${reason}`);
+      return this.enrollments.update(trx, e.id, { status: 'cancelled', next_send_at: null, cancel_reason: reason });
     });
+  }
+
+  /** Starts a pending (double opt-in) enrolment: the welcome goes out at once. */
+  async activatePending(trx: Transaction<Database>, e: Enrollment): Promise<Enrollment> {
+    const campaign = this.campaignOf(e.campaign_id);
+    return this.enrollments.update(trx, e.id, {
+      status: 'active',
+      next_send_at: firstSendAt(this.clock.now(), this.scheduleContext(e, campaign)),
+    });
+  }
+
+  /** Restarts an enrolment stopped by an SMS STOP, at the step where it stopped. */
+  async restartStopped(trx: Transaction<Database>, e: Enrollment): Promise<Enrollment | null> {
+    const campaign = this.campaigns.get(e.campaign_id);
+    if (!campaign || e.step >= campaign.steps.length) return null;
+    try {
+      return await this.enrollments.update(trx, e.id, {
+        status: 'active',
+        cancel_reason: null,
+        next_send_at: resumeSendAt(this.clock.now(), e.step, this.scheduleContext(e, campaign)),
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return null; // re-enrolled meanwhile
+      throw err;
+    }
   }
 
   /** Changes send time or zone; the pending step moves to the new time within its day. */

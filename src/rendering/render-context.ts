@@ -15,7 +15,10 @@ export interface RenderContext {
     replyTo: string | null;
     address: string;
   };
-  links: { unsubscribe: string; preferences: string };
+  /** `confirm` is set only for the double opt-in message. */
+  links: { unsubscribe: string; preferences: string; confirm: string | null };
+  /** The pain score being thanked for, in that SMS reply only. */
+  score: number | null;
 }
 
 export interface RenderedEmail {
@@ -54,7 +57,9 @@ export function sampleContext(overrides: Partial<RenderContext> = {}): RenderCon
     links: {
       unsubscribe: 'https://drip.example/unsubscribe/sample-token',
       preferences: 'https://drip.example/preferences/sample-token',
+      confirm: 'https://drip.example/confirm/sample-token',
     },
+    score: 7,
     ...overrides,
   };
 }

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
+import YAML from 'yaml';
+import { z } from 'zod';
 import type { Campaign } from '../campaigns/index.js';
 import { TemplateError } from '../campaigns/index.js';
 import { countSegments } from './sms-segments.js';
@@ -14,13 +16,29 @@ import {
 
 type Template = Handlebars.TemplateDelegate;
 
-interface CompiledStep {
+interface CompiledEmail {
   subject: Template;
   preheader: Template;
   html: Template;
   text: Template;
+}
+
+interface CompiledStep extends CompiledEmail {
   sms: Template;
 }
+
+/** Messages outside campaigns: the double opt-in and the SMS keyword replies. */
+interface CompiledSystemMessage {
+  email?: CompiledEmail;
+  sms?: Template;
+}
+
+const systemSchema = z.strictObject({
+  email: z
+    .strictObject({ subject: z.string().min(1), preheader: z.string().default(''), html: z.string().min(1), text: z.string().min(1) })
+    .optional(),
+  sms: z.string().min(1).optional(),
+});
 
 /** Most segments a rendered SMS may use; the content aims for two. */
 export const MAX_SMS_SEGMENTS = 3;
@@ -31,6 +49,7 @@ export const MAX_SMS_SEGMENTS = 3;
  */
 export class Renderer {
   private readonly steps = new Map<string, CompiledStep[]>();
+  private readonly system = new Map<string, CompiledSystemMessage>();
 
   private constructor(
     private readonly emailLayout: Template,
@@ -108,7 +127,62 @@ export class Renderer {
         }
       });
     }
+    renderer.loadSystem(join(templatesDir, 'system'), compile);
     return renderer;
+  }
+
+  private loadSystem(dir: string, compile: (source: string, where: string, plain: boolean) => Template): void {
+    if (!existsSync(dir)) return;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+      const where = `system/${file}`;
+      let raw: unknown;
+      try {
+        raw = YAML.parse(readFileSync(join(dir, file), 'utf8'));
+      } catch (err) {
+        throw new TemplateError(`${where}: ${(err as Error).message.split('\n')[0]}`);
+      }
+      const parsed = systemSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new TemplateError(`${where}: field "${issue.path.join('.') || '(file)'}" ${issue.message}`);
+      }
+      const { email, sms } = parsed.data;
+      this.system.set(file.replace(/\.yaml$/, ''), {
+        email: email && {
+          subject: compile(email.subject, `${where}: field "email.subject"`, true),
+          preheader: compile(email.preheader, `${where}: field "email.preheader"`, true),
+          html: compile(email.html, `${where}: field "email.html"`, false),
+          text: compile(email.text, `${where}: field "email.text"`, true),
+        },
+        sms: sms === undefined ? undefined : compile(sms, `${where}: field "sms"`, true),
+      });
+    }
+  }
+
+  private systemMessage(key: string): CompiledSystemMessage {
+    const m = this.system.get(key);
+    if (!m) throw new Error(`no system message "${key}" in templates/system`);
+    return m;
+  }
+
+  /** A system email (e.g. `confirm`), in the same layout as the tips. */
+  renderSystemEmail(key: string, ctx: RenderContext): RenderedEmail {
+    const t = this.systemMessage(key).email;
+    if (!t) throw new Error(`system message "${key}" has no email variant`);
+    return this.wrapEmail(t, ctx);
+  }
+
+  /**
+   * A system SMS. Keyword replies go without the tip footer (a STOP confirmation must not
+   * say "reply STOP"); the double opt-in text keeps it.
+   */
+  renderSystemSms(key: string, ctx: RenderContext, opts: { footer: boolean }): RenderedSms {
+    const t = this.systemMessage(key).sms;
+    if (!t) throw new Error(`system message "${key}" has no SMS variant`);
+    const text = t(ctx).trim();
+    const body = tidyText(opts.footer ? this.smsLayout({ ...ctx, body: text }) : text);
+    const info = countSegments(body);
+    return { body, segments: info.segments, encoding: info.encoding };
   }
 
   private step(campaignId: string, index: number): CompiledStep {
@@ -118,7 +192,10 @@ export class Renderer {
   }
 
   renderEmail(campaignId: string, index: number, ctx: RenderContext): RenderedEmail {
-    const t = this.step(campaignId, index);
+    return this.wrapEmail(this.step(campaignId, index), ctx);
+  }
+
+  private wrapEmail(t: CompiledEmail, ctx: RenderContext): RenderedEmail {
     const subject = oneLine(t.subject(ctx));
     const preheader = oneLine(t.preheader(ctx));
     const body = t.html(ctx);

@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
+import { invalid } from '../common/errors.js';
 
 /** Lower-cases and checks an email address; null when it is not one. */
 export function normaliseEmail(value: string): string | null {
@@ -39,3 +40,26 @@ export const nameSchema = z
     (v) => !/[\p{Cc}\u2028\u2029]/u.test(v),
     'must be a single line without control characters',
   );
+
+/** Normalises the contact fields and checks the channel has its address; 400 naming the field. */
+export function resolveContact(input: { channel: 'email' | 'sms'; email?: string; phone?: string; country?: string }): {
+  email: string | null;
+  phone: string | null;
+  address: string;
+} {
+  let email: string | null = null;
+  let phone: string | null = null;
+  if (input.email !== undefined) {
+    email = normaliseEmail(input.email);
+    if (!email) throw invalid('email', 'is not a valid email address');
+  }
+  if (input.phone !== undefined) {
+    phone = normalisePhone(input.phone, input.country);
+    if (!phone) {
+      throw invalid('phone', 'is not a valid mobile number; use international format such as +14155550123, or give country');
+    }
+  }
+  if (input.channel === 'email' && !email) throw invalid('email', 'is required when channel is "email"');
+  if (input.channel === 'sms' && !phone) throw invalid('phone', 'is required when channel is "sms"');
+  return { email, phone, address: (input.channel === 'email' ? email : phone)! };
+}

@@ -17,6 +17,7 @@ export class SubscribersRepository {
     trx: Executor,
     contact: { email: string | null; phone: string | null; name: string | null },
     by: Channel,
+    opts: { updateName: boolean } = { updateName: true },
   ): Promise<Subscriber> {
     const column = by === 'email' ? 'email' : 'phone';
     const key = contact[column];
@@ -28,7 +29,7 @@ export class SubscribersRepository {
       .forUpdate()
       .executeTakeFirst();
     if (existing) {
-      if (contact.name && contact.name !== existing.name) {
+      if (opts.updateName && contact.name && contact.name !== existing.name) {
         return trx
           .updateTable('subscribers')
           .set({ name: contact.name, updated_at: this.clock.now() })
@@ -79,6 +80,28 @@ export class SubscribersRepository {
         user_agent: event.userAgent ?? null,
       })
       .execute();
+  }
+
+  findBy(column: 'email' | 'phone', value: string, trx: Executor = this.db): Promise<Subscriber | undefined> {
+    return trx.selectFrom('subscribers').selectAll().where(column, '=', value).executeTakeFirst();
+  }
+
+  findById(id: string, trx: Executor = this.db): Promise<Subscriber | undefined> {
+    return trx.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async unsuppress(address: string, trx: Executor = this.db): Promise<boolean> {
+    const r = await trx.deleteFrom('suppressions').where('address', '=', address).executeTakeFirst();
+    return r.numDeletedRows > 0n;
+  }
+
+  consentEvents(subscriberId: string) {
+    return this.db.selectFrom('consent_events').selectAll().where('subscriber_id', '=', subscriberId).orderBy('created_at').execute();
+  }
+
+  suppressionsOf(addresses: string[]) {
+    if (addresses.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('suppressions').selectAll().where('address', 'in', addresses).execute();
   }
 
   async isSuppressed(address: string, trx: Executor = this.db): Promise<boolean> {

@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-core.js';
+import * as m0002 from './0002-consent-lifecycle.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the build needs no file globbing. */
 export const migrations: Record<string, Migration> = {
   '0001-core': m0001,
+  '0002-consent-lifecycle': m0002,
 };

@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { CampaignsService } from '../campaigns/index.js';
+import { EmailChannel, SendError, SmsChannel } from '../channels/index.js';
+import { maskAddress } from '../common/mask.js';
+import { DB, type Db } from '../database/index.js';
+import { Renderer } from '../rendering/index.js';
+import type { JobName, JobPayloads } from './jobs.js';
+import { MessageComposer } from './message-composer.js';
+
+/** Sends the double opt-in message of a pending enrolment. */
+@Injectable()
+export class ConfirmationProcessor {
+  private readonly logger = new Logger(ConfirmationProcessor.name);
+
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    private readonly campaigns: CampaignsService,
+    private readonly renderer: Renderer,
+    private readonly composer: MessageComposer,
+    private readonly email: EmailChannel,
+    private readonly sms: SmsChannel,
+  ) {}
+
+  async process(job: Job<JobPayloads[JobName.SendConfirmation]>): Promise<'sent' | 'not-pending'> {
+    const row = await this.db
+      .selectFrom('enrollments as e')
+      .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
+      .select(['e.id', 'e.status', 'e.channel', 'e.campaign_id', 's.id as subscriberId', 's.email', 's.phone', 's.name'])
+      .where('e.id', '=', job.data.enrollmentId)
+      .executeTakeFirst();
+    if (!row || row.status !== 'pending') return 'not-pending';
+    const campaign = this.campaigns.get(row.campaign_id);
+    const address = row.channel === 'email' ? row.email : row.phone;
+    if (!campaign || !address) throw new UnrecoverableError('campaign or address missing');
+    const to = { subscriberId: row.subscriberId, name: row.name, channel: row.channel };
+    const ctx = this.composer.context(campaign, 0, to, { confirmFor: row.id });
+    try {
+      if (row.channel === 'email') {
+        const m = this.renderer.renderSystemEmail('confirm', ctx);
+        await this.email.send({ to: address, subject: m.subject, html: m.html, text: m.text, reference: `confirm-${row.id}` });
+      } else {
+        const m = this.renderer.renderSystemSms('confirm', ctx, { footer: false });
+        await this.sms.send({ to: address, body: m.body, reference: `confirm-${row.id}` });
+      }
+    } catch (err) {
+      const permanent = err instanceof SendError && err.permanent;
+      this.logger.warn({ enrollmentId: row.id, to: maskAddress(address), error: (err as Error).message }, 'confirmation not sent');
+      if (permanent) throw new UnrecoverableError((err as Error).message);
+      throw err;
+    }
+    this.logger.log({ enrollmentId: row.id, channel: row.channel, to: maskAddress(address) }, 'confirmation sent');
+    return 'sent';
+  }
+}

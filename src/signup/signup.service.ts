@@ -1,0 +1,130 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { invalid } from '../common/errors.js';
+import { maskAddress } from '../common/mask.js';
+import { QueuesService } from '../delivery/index.js';
+import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
+import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
+import { TokensService } from '../tokens/tokens.service.js';
+import { CURRENT_SIGNUP_TEXT, RED_FLAGS, type RedFlagId } from './consent-text.js';
+import type { SignupInput } from './signup.dto.js';
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type SignupOutcome =
+  | { kind: 'check-confirmation'; channel: 'email' | 'sms' }
+  | { kind: 'get-care'; flags: (typeof RED_FLAGS)[number][]; emergency: boolean };
+
+/** Unconfirmed signups are removed after this long (the confirm link lives 3 days). */
+export const PENDING_LIFETIME_MS = 4 * 24 * 3600_000;
+const RESEND_AFTER_MS = 60_000;
+const MAX_CONFIRMATIONS = 5;
+
+@Injectable()
+export class SignupService {
+  private readonly logger = new Logger(SignupService.name);
+
+  constructor(
+    private readonly enrollments: EnrollmentsRepository,
+    private readonly enrollmentsService: EnrollmentsService,
+    private readonly subscribers: SubscribersRepository,
+    private readonly queues: QueuesService,
+    private readonly tokens: TokensService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * A signup from the public form. Always answers the same way whether or not the address
+   * was known, so the form cannot be used to find out who is enrolled.
+   */
+  async subscribe(input: SignupInput, meta: RequestMeta): Promise<SignupOutcome> {
+    if (input.redFlags.length > 0) {
+      const flags = RED_FLAGS.filter((f) => (input.redFlags as RedFlagId[]).includes(f.id));
+      return { kind: 'get-care', flags, emergency: flags.some((f) => f.emergency) };
+    }
+    const campaign = this.enrollmentsService.campaignOf(input.campaign);
+    const { email, phone, address } = resolveContact(input);
+    if (!input.consent) throw invalid('consent', 'tick the box to agree to receive the messages');
+    if (input.website) {
+      this.logger.warn({ ip: meta.ip }, 'honeypot filled; signup ignored');
+      return { kind: 'check-confirmation', channel: input.channel };
+    }
+    const now = this.clock.now();
+    const confirmation = await this.enrollments.transaction(async (trx) => {
+      const subscriber = await this.subscribers.findOrCreate(trx, { email, phone, name: input.name?.trim() || null }, input.channel, {
+        updateName: false,
+      });
+      const live = (await this.enrollments.forSubscriber(subscriber.id, trx)).find(
+        (e) => e.campaign_id === campaign.id && ['pending', 'active', 'paused'].includes(e.status),
+      );
+      await this.subscribers.recordConsent(trx, {
+        subscriberId: subscriber.id,
+        kind: 'requested',
+        channel: input.channel,
+        source: 'web-form',
+        textVersion: CURRENT_SIGNUP_TEXT,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+      });
+      if (live && live.status !== 'pending') return null; // already receiving it: nothing to do
+      if (live) {
+        const recent = live.confirm_sent_at && now.getTime() - live.confirm_sent_at.getTime() < RESEND_AFTER_MS;
+        if (recent || live.confirm_count >= MAX_CONFIRMATIONS) return null;
+        const count = live.confirm_count + 1;
+        await this.enrollments.update(trx, live.id, { confirm_sent_at: now, confirm_count: count });
+        return { id: live.id, count };
+      }
+      const created = await this.enrollments.insert(trx, {
+        subscriber_id: subscriber.id,
+        campaign_id: campaign.id,
+        channel: input.channel,
+        timezone: input.timezone,
+        send_time: input.sendTime,
+        status: 'pending',
+        step: 0,
+        next_send_at: null,
+        source: 'web-form',
+        confirm_sent_at: now,
+        confirm_count: 1,
+      });
+      return { id: created.id, count: 1 };
+    });
+    if (confirmation) await this.queues.enqueueConfirmation(confirmation.id, input.channel, confirmation.count);
+    this.logger.log({ channel: input.channel, to: maskAddress(address), confirmationQueued: Boolean(confirmation) }, 'signup');
+    return { kind: 'check-confirmation', channel: input.channel };
+  }
+
+  /** The email confirm link. Single use: a second click finds the enrolment already started. */
+  async confirm(token: string, meta: RequestMeta): Promise<'confirmed' | 'already' | 'invalid'> {
+    const enrollmentId = this.tokens.verify('confirm', token);
+    if (!enrollmentId) return 'invalid';
+    return this.enrollments.transaction(async (trx) => {
+      const e = await this.enrollments.lock(trx, enrollmentId);
+      if (!e || e.status === 'cancelled') return 'invalid';
+      if (e.status !== 'pending') return 'already';
+      const subscriber = (await this.subscribers.findById(e.subscriber_id, trx))!;
+      const address = e.channel === 'email' ? subscriber.email : subscriber.phone;
+      // Confirming is the person opting (back) in themselves: lift an earlier opt-out.
+      if (address) await this.subscribers.unsuppress(address, trx);
+      await this.enrollmentsService.activatePending(trx, e);
+      await this.subscribers.recordConsent(trx, {
+        subscriberId: e.subscriber_id,
+        kind: 'confirmed',
+        channel: e.channel,
+        source: 'email-link',
+        textVersion: 'email-link-v1',
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+      });
+      return 'confirmed';
+    });
+  }
+
+  /** Deletes signups never confirmed, and the people they created. */
+  async expirePending(): Promise<number> {
+    return this.enrollments.deleteExpiredPending(new Date(this.clock.now().getTime() - PENDING_LIFETIME_MS));
+  }
+}
