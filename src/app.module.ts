@@ -45,7 +45,7 @@ export class AppModule {
         DeliveryModule.forRoot({ workers: runsWorker(config.role) }),
         EnrollmentsModule,
         SchedulerModule.forRoot({ loop: runsScheduler(config.role) }),
-        SignupModule,
+        SignupModule.forRoot({ http: runsApi(config.role) }),
         HealthModule,
         ...(runsApi(config.role) ? [AdminModule, WebhooksModule] : []),
       ],

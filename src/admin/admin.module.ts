@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AdminEnrollmentsController } from './admin-enrollments.controller.js';
+import { AdminSubscribersController } from './admin-subscribers.controller.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
-@Module({ controllers: [AdminEnrollmentsController], providers: [AdminTokenGuard] })
+@Module({
+  controllers: [AdminEnrollmentsController, AdminSubscribersController],
+  providers: [AdminTokenGuard],
+})
 export class AdminModule {}

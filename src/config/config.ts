@@ -68,12 +68,14 @@ const schema = z
     SENDER_NAME: z.string().default('Selfcare Drip'),
     SENDER_ADDRESS: z.string().default('Selfcare Drip, 1 Example Street, Springfield'),
     SCHEDULER_INTERVAL_MS: int(200, 600_000).default(2000),
-    SCHEDULER_BATCH: int(1, 50_000).default(1000),
+    // At most 5,000: a batch is one INSERT with 7 parameters a row (PostgreSQL allows 65,535).
+    SCHEDULER_BATCH: int(1, 5_000).default(1000),
     EMAIL_CONCURRENCY: int(1, 500).default(20),
     SMS_CONCURRENCY: int(1, 500).default(10),
-    SMS_RATE_PER_SECOND: int(1, 10_000).default(10),
+    SMS_RATE_PER_SECOND: int(1, 100_000).default(10),
     EMAIL_RATE_PER_SECOND: int(1, 100_000).default(100),
     SEND_ATTEMPTS: int(1, 50).default(6),
+    SIGNUP_RATE_PER_MINUTE: int(1, 100_000).default(10),
     SEND_BACKOFF_MS: int(10, 3_600_000).default(5000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -123,6 +125,8 @@ export interface AppConfig {
   email: { concurrency: number; ratePerSecond: number };
   sms: { concurrency: number; ratePerSecond: number };
   sendAttempts: number;
+  /** Signups one IP address may post per minute. */
+  signupRatePerMinute: number;
   /** First retry delay; each later one doubles. */
   sendBackoffMs: number;
   logLevel: string;
@@ -172,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     email: { concurrency: e.EMAIL_CONCURRENCY, ratePerSecond: e.EMAIL_RATE_PER_SECOND },
     sms: { concurrency: e.SMS_CONCURRENCY, ratePerSecond: e.SMS_RATE_PER_SECOND },
     sendAttempts: e.SEND_ATTEMPTS,
+    signupRatePerMinute: e.SIGNUP_RATE_PER_MINUTE,
     sendBackoffMs: e.SEND_BACKOFF_MS,
     logLevel: e.LOG_LEVEL,
   };

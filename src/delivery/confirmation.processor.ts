@@ -26,7 +26,16 @@ export class ConfirmationProcessor {
     const row = await this.db
       .selectFrom('enrollments as e')
       .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
-      .select(['e.id', 'e.status', 'e.channel', 'e.campaign_id', 's.id as subscriberId', 's.email', 's.phone', 's.name'])
+      .select([
+        'e.id',
+        'e.status',
+        'e.channel',
+        'e.campaign_id',
+        's.id as subscriberId',
+        's.email',
+        's.phone',
+        's.name',
+      ])
       .where('e.id', '=', job.data.enrollmentId)
       .executeTakeFirst();
     if (!row || row.status !== 'pending') return 'not-pending';
@@ -38,18 +47,30 @@ export class ConfirmationProcessor {
     try {
       if (row.channel === 'email') {
         const m = this.renderer.renderSystemEmail('confirm', ctx);
-        await this.email.send({ to: address, subject: m.subject, html: m.html, text: m.text, reference: `confirm-${row.id}` });
+        await this.email.send({
+          to: address,
+          subject: m.subject,
+          html: m.html,
+          text: m.text,
+          reference: `confirm-${row.id}`,
+        });
       } else {
         const m = this.renderer.renderSystemSms('confirm', ctx, { footer: false });
         await this.sms.send({ to: address, body: m.body, reference: `confirm-${row.id}` });
       }
     } catch (err) {
       const permanent = err instanceof SendError && err.permanent;
-      this.logger.warn({ enrollmentId: row.id, to: maskAddress(address), error: (err as Error).message }, 'confirmation not sent');
+      this.logger.warn(
+        { enrollmentId: row.id, to: maskAddress(address), error: (err as Error).message },
+        'confirmation not sent',
+      );
       if (permanent) throw new UnrecoverableError((err as Error).message);
       throw err;
     }
-    this.logger.log({ enrollmentId: row.id, channel: row.channel, to: maskAddress(address) }, 'confirmation sent');
+    this.logger.log(
+      { enrollmentId: row.id, channel: row.channel, to: maskAddress(address) },
+      'confirmation sent',
+    );
     return 'sent';
   }
 }

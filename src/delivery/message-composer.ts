@@ -16,7 +16,8 @@ export interface Recipient {
 }
 
 /** Subject of an unsubscribe token: who, and which channel they stop. */
-export const unsubscribeSubject = (subscriberId: string, channel: Channel) => `${subscriberId}.${channel}`;
+export const unsubscribeSubject = (subscriberId: string, channel: Channel) =>
+  `${subscriberId}.${channel}`;
 
 /** Builds the variables a message is rendered with, for one person. */
 @Injectable()
@@ -28,11 +29,20 @@ export class MessageComposer {
   ) {}
 
   unsubscribeUrl(to: Recipient): string {
-    const token = this.tokens.issue('unsubscribe', unsubscribeSubject(to.subscriberId, to.channel), LINK_TTL_SECONDS);
+    const token = this.tokens.issue(
+      'unsubscribe',
+      unsubscribeSubject(to.subscriberId, to.channel),
+      LINK_TTL_SECONDS,
+    );
     return `${this.config.publicUrl}/unsubscribe/${token}`;
   }
 
-  context(campaign: Campaign, step: number, to: Recipient, extra: { confirmFor?: string; score?: number } = {}): RenderContext {
+  context(
+    campaign: Campaign,
+    step: number,
+    to: Recipient,
+    extra: { confirmFor?: string; score?: number } = {},
+  ): RenderContext {
     return {
       firstName: firstNameOf(to.name),
       campaign: { name: campaign.name, days: this.campaigns.tipDays(campaign) },

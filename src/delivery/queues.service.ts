@@ -51,7 +51,11 @@ export class QueuesService implements OnApplicationShutdown {
   }
 
   /** The double opt-in message; `attempt` numbers resends so each gets a job of its own. */
-  async enqueueConfirmation(enrollmentId: string, channel: Channel, attempt: number): Promise<void> {
+  async enqueueConfirmation(
+    enrollmentId: string,
+    channel: Channel,
+    attempt: number,
+  ): Promise<void> {
     await this.queues[queueForChannel(channel)].add(
       JobName.SendConfirmation,
       { enrollmentId } satisfies JobPayloads[JobName.SendConfirmation],

@@ -76,7 +76,11 @@ export class SendProcessor {
       return 'skipped';
     }
 
-    const ctx = this.composer.context(campaign, d.step, { subscriberId: d.subscriberId, name: d.name, channel: d.channel });
+    const ctx = this.composer.context(campaign, d.step, {
+      subscriberId: d.subscriberId,
+      name: d.name,
+      channel: d.channel,
+    });
     const log = {
       deliveryId: d.id,
       jobId: job.id,

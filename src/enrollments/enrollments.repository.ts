@@ -31,7 +31,12 @@ export class EnrollmentsRepository {
   }
 
   insert(trx: Executor, row: NewEnrollment): Promise<Enrollment> {
-    return trx.insertInto('enrollments').values(row).returningAll().executeTakeFirstOrThrow();
+    const now = this.clock.now();
+    return trx
+      .insertInto('enrollments')
+      .values({ created_at: now, updated_at: now, ...row })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   find(id: string, trx: Executor = this.db): Promise<Enrollment | undefined> {
@@ -53,7 +58,16 @@ export class EnrollmentsRepository {
     changes: Partial<
       Pick<
         Enrollment,
-        'status' | 'step' | 'next_send_at' | 'send_time' | 'timezone' | 'channel' | 'paused_until' | 'cancel_reason' | 'confirm_sent_at' | 'confirm_count'
+        | 'status'
+        | 'step'
+        | 'next_send_at'
+        | 'send_time'
+        | 'timezone'
+        | 'channel'
+        | 'paused_until'
+        | 'cancel_reason'
+        | 'confirm_sent_at'
+        | 'confirm_count'
       >
     >,
   ): Promise<Enrollment> {
@@ -70,28 +84,30 @@ export class EnrollmentsRepository {
    * rows another transaction holds. Reads the partial index on next_send_at.
    */
   claimDue(trx: Transaction<Database>, now: Date, limit: number): Promise<Enrollment[]> {
-    return trx
-      .selectFrom('enrollments')
-      .selectAll()
-      .where('status', '=', 'active')
-      .where('next_send_at', '<=', now)
-      // One message in flight per person: after an outage the backlog goes out in order,
-      // a step at a time, never two tips at once.
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('deliveries')
-              .select('deliveries.id')
-              .whereRef('deliveries.enrollment_id', '=', 'enrollments.id')
-              .where('deliveries.status', 'in', ['queued', 'sending']),
+    return (
+      trx
+        .selectFrom('enrollments')
+        .selectAll()
+        .where('status', '=', 'active')
+        .where('next_send_at', '<=', now)
+        // One message in flight per person: after an outage the backlog goes out in order,
+        // a step at a time, never two tips at once.
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('deliveries')
+                .select('deliveries.id')
+                .whereRef('deliveries.enrollment_id', '=', 'enrollments.id')
+                .where('deliveries.status', 'in', ['queued', 'sending']),
+            ),
           ),
-        ),
-      )
-      .orderBy('next_send_at')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
+        )
+        .orderBy('next_send_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute()
+    );
   }
 
   /** Writes many advances in one statement. */
@@ -112,7 +128,12 @@ export class EnrollmentsRepository {
 
   /** Live and stopped enrolments of one person, newest first. */
   forSubscriber(subscriberId: string, trx: Executor = this.db): Promise<Enrollment[]> {
-    return trx.selectFrom('enrollments').selectAll().where('subscriber_id', '=', subscriberId).orderBy('created_at', 'desc').execute();
+    return trx
+      .selectFrom('enrollments')
+      .selectAll()
+      .where('subscriber_id', '=', subscriberId)
+      .orderBy('created_at', 'desc')
+      .execute();
   }
 
   /** Paused enrolments whose timed pause has ended. */
@@ -138,9 +159,19 @@ export class EnrollmentsRepository {
       if (gone.length === 0) return 0;
       await trx
         .deleteFrom('subscribers')
-        .where('id', 'in', gone.map((g) => g.subscriber_id))
+        .where(
+          'id',
+          'in',
+          gone.map((g) => g.subscriber_id),
+        )
         .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('enrollments').select('enrollments.id').whereRef('enrollments.subscriber_id', '=', 'subscribers.id'))),
+          not(
+            exists(
+              selectFrom('enrollments')
+                .select('enrollments.id')
+                .whereRef('enrollments.subscriber_id', '=', 'subscribers.id'),
+            ),
+          ),
         )
         .execute();
       return gone.length;

@@ -160,7 +160,12 @@ export class EnrollmentsService {
         throw conflict(`status: cannot pause an enrolment that is ${e.status}`);
       const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
       const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
-      return this.enrollments.update(trx, e.id, { status: 'paused', step, next_send_at: null, paused_until: until });
+      return this.enrollments.update(trx, e.id, {
+        status: 'paused',
+        step,
+        next_send_at: null,
+        paused_until: until,
+      });
     });
   }
 
@@ -173,7 +178,11 @@ export class EnrollmentsService {
       if (e.step >= campaign.steps.length)
         return this.enrollments.update(trx, e.id, { status: 'completed', next_send_at: null });
       const next = resumeSendAt(this.clock.now(), e.step, this.scheduleContext(e, campaign));
-      return this.enrollments.update(trx, e.id, { status: 'active', next_send_at: next, paused_until: null });
+      return this.enrollments.update(trx, e.id, {
+        status: 'active',
+        next_send_at: next,
+        paused_until: null,
+      });
     });
   }
 
@@ -181,7 +190,11 @@ export class EnrollmentsService {
     return this.change(id, async (trx, e) => {
       if (e.status === 'cancelled' || e.status === 'completed') return e;
       await this.deliveries.skipQueued(trx, e.id, `cancelled: ${reason}`);
-      return this.enrollments.update(trx, e.id, { status: 'cancelled', next_send_at: null, cancel_reason: reason });
+      return this.enrollments.update(trx, e.id, {
+        status: 'cancelled',
+        next_send_at: null,
+        cancel_reason: reason,
+      });
     });
   }
 

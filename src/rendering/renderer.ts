@@ -35,7 +35,12 @@ interface CompiledSystemMessage {
 
 const systemSchema = z.strictObject({
   email: z
-    .strictObject({ subject: z.string().min(1), preheader: z.string().default(''), html: z.string().min(1), text: z.string().min(1) })
+    .strictObject({
+      subject: z.string().min(1),
+      preheader: z.string().default(''),
+      html: z.string().min(1),
+      text: z.string().min(1),
+    })
     .optional(),
   sms: z.string().min(1).optional(),
 });
@@ -131,9 +136,14 @@ export class Renderer {
     return renderer;
   }
 
-  private loadSystem(dir: string, compile: (source: string, where: string, plain: boolean) => Template): void {
+  private loadSystem(
+    dir: string,
+    compile: (source: string, where: string, plain: boolean) => Template,
+  ): void {
     if (!existsSync(dir)) return;
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()) {
       const where = `system/${file}`;
       let raw: unknown;
       try {
@@ -144,7 +154,9 @@ export class Renderer {
       const parsed = systemSchema.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new TemplateError(`${where}: field "${issue.path.join('.') || '(file)'}" ${issue.message}`);
+        throw new TemplateError(
+          `${where}: field "${issue.path.join('.') || '(file)'}" ${issue.message}`,
+        );
       }
       const { email, sms } = parsed.data;
       this.system.set(file.replace(/\.yaml$/, ''), {

@@ -44,6 +44,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationS
       if (this.passes++ % SWEEP_EVERY_PASSES === 0) {
         const swept = await this.scheduler.sweep();
         if (swept > 0) this.logger.warn({ swept }, 're-enqueued deliveries that had no job');
+        const kept = await this.scheduler.housekeeping();
+        if (kept.resumed + kept.expired > 0) this.logger.log(kept, 'housekeeping');
       }
     } catch (err) {
       this.logger.error({ err }, 'scheduler pass failed; will retry');

@@ -10,6 +10,8 @@ import {
   type EnrollmentAdvance,
 } from '../enrollments/enrollments.repository.js';
 import { followingSendAt, type ScheduleContext } from '../enrollments/schedule.js';
+import { EnrollmentsService } from '../enrollments/enrollments.service.js';
+import { SignupService } from '../signup/signup.service.js';
 
 /** pg advisory lock key held by the one scheduler pass running at a time (any instance). */
 export const SCHEDULER_LOCK = 0x5cd71;
@@ -34,6 +36,8 @@ export class SchedulerService {
     private readonly queues: QueuesService,
     private readonly campaigns: CampaignsService,
     private readonly clock: Clock,
+    private readonly enrollmentsService: EnrollmentsService,
+    private readonly signup: SignupService,
   ) {}
 
   /** Claims everything due (in batches), records one delivery per step, then enqueues. */
@@ -59,6 +63,15 @@ export class SchedulerService {
       const rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[] =
         [];
       const advances: EnrollmentAdvance[] = [];
+      // Daily next-send times depend only on zone, time and channel within one batch:
+      // computing each once keeps time-zone maths off the per-row path.
+      const dailyMemo = new Map<string, Date>();
+      const dailyNext = (ctx: ScheduleContext) => {
+        const key = `${ctx.timezone}|${ctx.sendTime}|${ctx.channel}|${ctx.quietHours}`;
+        let at = dailyMemo.get(key);
+        if (!at) dailyMemo.set(key, (at = followingSendAt(now, ctx)));
+        return at;
+      };
       for (const e of due) {
         const campaign = this.campaigns.get(e.campaign_id);
         const step = campaign?.steps[e.step];
@@ -86,7 +99,8 @@ export class SchedulerService {
           // Interval cadences keep their rhythm from the planned time; daily ones count from today.
           const base =
             campaign.cadence.type === 'interval' && e.next_send_at ? e.next_send_at : now;
-          let next = followingSendAt(base, ctx);
+          let next =
+            campaign.cadence.type === 'daily' ? dailyNext(ctx) : followingSendAt(base, ctx);
           if (next.getTime() <= now.getTime()) next = followingSendAt(now, ctx);
           advances.push({ id: e.id, step: nextStep, nextSendAt: next, status: 'active' });
         }
@@ -110,5 +124,13 @@ export class SchedulerService {
     if (stale.length === 0) return 0;
     await this.queues.enqueueDeliveries(stale);
     return stale.length;
+  }
+
+  /** Ends timed pauses that are over and deletes signups never confirmed. */
+  async housekeeping(): Promise<{ resumed: number; expired: number }> {
+    const ended = await this.enrollments.pausesEnded(this.clock.now(), 1000);
+    for (const { id } of ended) await this.enrollmentsService.resume(id);
+    const expired = await this.signup.expirePending();
+    return { resumed: ended.length, expired };
   }
 }

@@ -8,7 +8,8 @@ export const CONSENT_TEXTS = {
     'from {sender}. Msg & data rates may apply. Reply HELP for help, STOP to opt out, or use the ' +
     'unsubscribe link in any email. I agree that my contact details, time zone and any pain scores I send ' +
     'are kept to run the programme, as described in the privacy notice.',
-  'admin-v1': 'Enrolled by an operator, who confirmed that the person agreed to receive the programme.',
+  'admin-v1':
+    'Enrolled by an operator, who confirmed that the person agreed to receive the programme.',
   'sms-keyword-v1': 'Texted a keyword (STOP, START, YES) to the programme number.',
   'email-link-v1': 'Opened a link sent to their email address (confirm or unsubscribe).',
 } as const;
@@ -16,10 +17,16 @@ export const CONSENT_TEXTS = {
 export type ConsentTextVersion = keyof typeof CONSENT_TEXTS;
 export const CURRENT_SIGNUP_TEXT: ConsentTextVersion = 'signup-v1';
 
-export function consentText(version: string | null, vars: { programme: string; days: number; sender: string }): string | null {
+export function consentText(
+  version: string | null,
+  vars: { programme: string; days: number; sender: string },
+): string | null {
   const text = version ? CONSENT_TEXTS[version as ConsentTextVersion] : undefined;
   if (!text) return null;
-  return text.replace('{programme}', vars.programme).replace('{days}', String(vars.days)).replace('{sender}', vars.sender);
+  return text
+    .replace('{programme}', vars.programme)
+    .replace('{days}', String(vars.days))
+    .replace('{sender}', vars.sender);
 }
 
 /** The red flags of CONTENT.md, as the form's checkboxes. `emergency` ones need a call now. */

@@ -32,11 +32,17 @@ export class ConsentService {
    * the address is suppressed (checked again by the worker before each send) and their
    * enrolments on the channel are cancelled. Safe to repeat.
    */
-  async withdraw(subscriberId: string, channel: Channel, source: string, meta: Partial<RequestMeta> = {}): Promise<boolean> {
+  async withdraw(
+    subscriberId: string,
+    channel: Channel,
+    source: string,
+    meta: Partial<RequestMeta> = {},
+  ): Promise<boolean> {
     const done = await this.enrollments.transaction(async (trx) => {
       const subscriber = await this.subscribers.findById(subscriberId, trx);
       const address = channel === 'email' ? subscriber?.email : subscriber?.phone;
       if (!subscriber || !address) return false;
+      if (await this.subscribers.isSuppressed(address, trx)) return true; // already out: no new evidence
       await this.subscribers.suppress(address, channel, source, trx);
       await this.subscribers.recordConsent(trx, {
         subscriberId,
@@ -52,7 +58,8 @@ export class ConsentService {
     if (!done) return false;
     const reason = source === 'sms-keyword' ? 'stop' : 'unsubscribe';
     for (const e of await this.enrollments.forSubscriber(subscriberId)) {
-      if (e.channel === channel && LIVE.includes(e.status)) await this.enrollmentsService.cancel(e.id, reason);
+      if (e.channel === channel && LIVE.includes(e.status))
+        await this.enrollmentsService.cancel(e.id, reason);
     }
     this.logger.log({ subscriberId, channel, source }, 'opted out');
     return true;
@@ -70,7 +77,9 @@ export class ConsentService {
    * START / UNSTOP / YES: lifts the opt-out, confirms pending SMS signups and restarts
    * enrolments that STOP had stopped. Returns what happened, for the reply.
    */
-  async startPhone(phone: string): Promise<{ known: boolean; confirmed: number; restarted: number }> {
+  async startPhone(
+    phone: string,
+  ): Promise<{ known: boolean; confirmed: number; restarted: number }> {
     const subscriber = await this.subscribers.findBy('phone', phone);
     if (!subscriber) {
       await this.subscribers.unsuppress(phone);
@@ -108,9 +117,12 @@ export class ConsentService {
     const [events, enrollments, suppressions] = await Promise.all([
       this.subscribers.consentEvents(subscriberId),
       this.enrollments.forSubscriber(subscriberId),
-      this.subscribers.suppressionsOf([subscriber.email, subscriber.phone].filter((a): a is string => Boolean(a))),
+      this.subscribers.suppressionsOf(
+        [subscriber.email, subscriber.phone].filter((a): a is string => Boolean(a)),
+      ),
     ]);
-    const campaign = this.campaigns.get(enrollments[0]?.campaign_id ?? '') ?? this.campaigns.list()[0];
+    const campaign =
+      this.campaigns.get(enrollments[0]?.campaign_id ?? '') ?? this.campaigns.list()[0];
     const vars = {
       programme: campaign?.name ?? '',
       days: campaign ? this.campaigns.tipDays(campaign) : 0,
@@ -142,7 +154,12 @@ export class ConsentService {
         cancelReason: e.cancel_reason,
         createdAt: e.created_at.toISOString(),
       })),
-      suppressions: suppressions.map((s) => ({ address: s.address, channel: s.channel, reason: s.reason, at: s.created_at.toISOString() })),
+      suppressions: suppressions.map((s) => ({
+        address: s.address,
+        channel: s.channel,
+        reason: s.reason,
+        at: s.created_at.toISOString(),
+      })),
       exportedAt: this.clock.now().toISOString(),
     };
   }

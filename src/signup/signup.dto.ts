@@ -16,12 +16,17 @@ export const signupSchema = z.strictObject({
   channel: z.enum(['email', 'sms'], { message: 'choose "email" or "sms"' }),
   email: z.string().max(254, 'must be at most 254 characters').optional(),
   phone: z.string().max(32, 'must be at most 32 characters').optional(),
-  country: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US or GB').optional(),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US or GB')
+    .optional(),
   timezone: timezoneSchema,
   sendTime: sendTimeSchema.default('08:00'),
   consent: checkbox.optional(),
   redFlags: z
-    .union([z.enum(flagIds), z.array(z.enum(flagIds)).max(flagIds.length)], { message: 'lists an unknown warning sign' })
+    .union([z.enum(flagIds), z.array(z.enum(flagIds)).max(flagIds.length)], {
+      message: 'lists an unknown warning sign',
+    })
     .optional()
     .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
   /** Honeypot: hidden from people, filled in by bots. */

@@ -54,9 +54,14 @@ export class SignupService {
     }
     const now = this.clock.now();
     const confirmation = await this.enrollments.transaction(async (trx) => {
-      const subscriber = await this.subscribers.findOrCreate(trx, { email, phone, name: input.name?.trim() || null }, input.channel, {
-        updateName: false,
-      });
+      const subscriber = await this.subscribers.findOrCreate(
+        trx,
+        { email, phone, name: input.name?.trim() || null },
+        input.channel,
+        {
+          updateName: false,
+        },
+      );
       const live = (await this.enrollments.forSubscriber(subscriber.id, trx)).find(
         (e) => e.campaign_id === campaign.id && ['pending', 'active', 'paused'].includes(e.status),
       );
@@ -71,7 +76,8 @@ export class SignupService {
       });
       if (live && live.status !== 'pending') return null; // already receiving it: nothing to do
       if (live) {
-        const recent = live.confirm_sent_at && now.getTime() - live.confirm_sent_at.getTime() < RESEND_AFTER_MS;
+        const recent =
+          live.confirm_sent_at && now.getTime() - live.confirm_sent_at.getTime() < RESEND_AFTER_MS;
         if (recent || live.confirm_count >= MAX_CONFIRMATIONS) return null;
         const count = live.confirm_count + 1;
         await this.enrollments.update(trx, live.id, { confirm_sent_at: now, confirm_count: count });
@@ -92,8 +98,16 @@ export class SignupService {
       });
       return { id: created.id, count: 1 };
     });
-    if (confirmation) await this.queues.enqueueConfirmation(confirmation.id, input.channel, confirmation.count);
-    this.logger.log({ channel: input.channel, to: maskAddress(address), confirmationQueued: Boolean(confirmation) }, 'signup');
+    if (confirmation)
+      await this.queues.enqueueConfirmation(confirmation.id, input.channel, confirmation.count);
+    this.logger.log(
+      {
+        channel: input.channel,
+        to: maskAddress(address),
+        confirmationQueued: Boolean(confirmation),
+      },
+      'signup',
+    );
     return { kind: 'check-confirmation', channel: input.channel };
   }
 
@@ -125,6 +139,8 @@ export class SignupService {
 
   /** Deletes signups never confirmed, and the people they created. */
   async expirePending(): Promise<number> {
-    return this.enrollments.deleteExpiredPending(new Date(this.clock.now().getTime() - PENDING_LIFETIME_MS));
+    return this.enrollments.deleteExpiredPending(
+      new Date(this.clock.now().getTime() - PENDING_LIFETIME_MS),
+    );
   }
 }

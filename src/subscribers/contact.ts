@@ -42,7 +42,12 @@ export const nameSchema = z
   );
 
 /** Normalises the contact fields and checks the channel has its address; 400 naming the field. */
-export function resolveContact(input: { channel: 'email' | 'sms'; email?: string; phone?: string; country?: string }): {
+export function resolveContact(input: {
+  channel: 'email' | 'sms';
+  email?: string;
+  phone?: string;
+  country?: string;
+}): {
   email: string | null;
   phone: string | null;
   address: string;
@@ -56,10 +61,15 @@ export function resolveContact(input: { channel: 'email' | 'sms'; email?: string
   if (input.phone !== undefined) {
     phone = normalisePhone(input.phone, input.country);
     if (!phone) {
-      throw invalid('phone', 'is not a valid mobile number; use international format such as +14155550123, or give country');
+      throw invalid(
+        'phone',
+        'is not a valid mobile number; use international format such as +14155550123, or give country',
+      );
     }
   }
-  if (input.channel === 'email' && !email) throw invalid('email', 'is required when channel is "email"');
-  if (input.channel === 'sms' && !phone) throw invalid('phone', 'is required when channel is "sms"');
+  if (input.channel === 'email' && !email)
+    throw invalid('email', 'is required when channel is "email"');
+  if (input.channel === 'sms' && !phone)
+    throw invalid('phone', 'is required when channel is "sms"');
   return { email, phone, address: (input.channel === 'email' ? email : phone)! };
 }

@@ -42,6 +42,8 @@ export class SubscribersRepository {
     const inserted = await trx
       .insertInto('subscribers')
       .values({
+        created_at: this.clock.now(),
+        updated_at: this.clock.now(),
         email: by === 'email' ? key : null,
         phone: by === 'sms' ? key : null,
         name: contact.name,
@@ -71,6 +73,7 @@ export class SubscribersRepository {
     await trx
       .insertInto('consent_events')
       .values({
+        created_at: this.clock.now(),
         subscriber_id: event.subscriberId,
         kind: event.kind,
         channel: event.channel,
@@ -82,7 +85,11 @@ export class SubscribersRepository {
       .execute();
   }
 
-  findBy(column: 'email' | 'phone', value: string, trx: Executor = this.db): Promise<Subscriber | undefined> {
+  findBy(
+    column: 'email' | 'phone',
+    value: string,
+    trx: Executor = this.db,
+  ): Promise<Subscriber | undefined> {
     return trx.selectFrom('subscribers').selectAll().where(column, '=', value).executeTakeFirst();
   }
 
@@ -91,17 +98,29 @@ export class SubscribersRepository {
   }
 
   async unsuppress(address: string, trx: Executor = this.db): Promise<boolean> {
-    const r = await trx.deleteFrom('suppressions').where('address', '=', address).executeTakeFirst();
+    const r = await trx
+      .deleteFrom('suppressions')
+      .where('address', '=', address)
+      .executeTakeFirst();
     return r.numDeletedRows > 0n;
   }
 
   consentEvents(subscriberId: string) {
-    return this.db.selectFrom('consent_events').selectAll().where('subscriber_id', '=', subscriberId).orderBy('created_at').execute();
+    return this.db
+      .selectFrom('consent_events')
+      .selectAll()
+      .where('subscriber_id', '=', subscriberId)
+      .orderBy('created_at')
+      .execute();
   }
 
   suppressionsOf(addresses: string[]) {
     if (addresses.length === 0) return Promise.resolve([]);
-    return this.db.selectFrom('suppressions').selectAll().where('address', 'in', addresses).execute();
+    return this.db
+      .selectFrom('suppressions')
+      .selectAll()
+      .where('address', 'in', addresses)
+      .execute();
   }
 
   async isSuppressed(address: string, trx: Executor = this.db): Promise<boolean> {
@@ -121,7 +140,7 @@ export class SubscribersRepository {
   ): Promise<void> {
     await trx
       .insertInto('suppressions')
-      .values({ address, channel, reason })
+      .values({ address, channel, reason, created_at: this.clock.now() })
       .onConflict((oc) => oc.column('address').doNothing())
       .execute();
   }

@@ -77,7 +77,7 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
       num_segments: '1',
     });
   });
-  server.keepAliveTimeout = 1000;
+  server.keepAliveTimeout = 5000; // reuse connections, as Twilio's API does
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

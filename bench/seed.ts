@@ -1,0 +1,73 @@
+import { sql } from 'kysely';
+import type { Channel, Db } from '../src/database/index.js';
+
+export const CAMPAIGN = 'upper-back-relief';
+export const SEED_ZONES = [
+  'Europe/London',
+  'America/New_York',
+  'Asia/Tokyo',
+  'America/Los_Angeles',
+  'Australia/Sydney',
+];
+
+/**
+ * `n` subscribers, each with one active email enrolment at step 0 that fell due in the last
+ * five minutes: one set-based statement.
+ */
+export async function seedDueEnrollments(db: Db, n: number, tag: string): Promise<void> {
+  await sql`
+    WITH s AS (
+      INSERT INTO subscribers (email, name)
+      SELECT 'bench-' || ${tag}::text || '-' || g || '@example.test', 'Bench ' || g
+        FROM generate_series(1, ${n}::int) AS g
+      RETURNING id
+    ), numbered AS (
+      SELECT id, row_number() OVER () AS i FROM s
+    )
+    INSERT INTO enrollments
+      (subscriber_id, campaign_id, channel, timezone, send_time, status, step, next_send_at, source)
+    SELECT id, ${CAMPAIGN}, 'email',
+           (${sql.val(SEED_ZONES)}::text[])[1 + (i % ${SEED_ZONES.length})::int],
+           '08:00', 'active', 0, now() - make_interval(secs => (i % 300)::int), ${tag}
+      FROM numbered`.execute(db);
+}
+
+/**
+ * `m` queued step-0 deliveries (with their subscribers and active enrolments, next step due
+ * tomorrow) on `channel`: returns what the scheduler would hand to the queues.
+ */
+export async function seedQueuedDeliveries(
+  db: Db,
+  m: number,
+  channel: Channel,
+  timezone: string,
+  tag: string,
+): Promise<{ id: string; channel: Channel }[]> {
+  const { rows } = await sql<{ id: string; channel: Channel }>`
+    WITH s AS (
+      INSERT INTO subscribers (email, phone, name)
+      SELECT CASE WHEN ${channel} = 'email'
+                  THEN 'bench-' || ${tag}::text || '-' || g || '@example.test' END,
+             CASE WHEN ${channel} = 'sms'
+                  THEN '+1555' || lpad(g::text, 7, '0') END,
+             'Bench ' || g
+        FROM generate_series(1, ${m}::int) AS g
+      RETURNING id
+    ), e AS (
+      INSERT INTO enrollments
+        (subscriber_id, campaign_id, channel, timezone, send_time, status, step, next_send_at, source)
+      SELECT id, ${CAMPAIGN}, ${channel}, ${timezone}, '08:00', 'active', 1,
+             now() + interval '1 day', ${tag}
+        FROM s
+      RETURNING id
+    )
+    INSERT INTO deliveries (enrollment_id, step, step_key, channel, status)
+    SELECT id, 0, 'welcome', ${channel}, 'queued' FROM e
+    RETURNING id, channel`.execute(db);
+  return rows;
+}
+
+/** Empties the tables between runs (and whatever references them), so each run starts alike. */
+export async function truncateAll(db: Db): Promise<void> {
+  await sql`TRUNCATE subscribers, enrollments, deliveries, suppressions CASCADE`.execute(db);
+}

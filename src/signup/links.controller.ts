@@ -1,0 +1,209 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { DateTime } from 'luxon';
+import { CampaignsService } from '../campaigns/index.js';
+import { Inject } from '@nestjs/common';
+import { CONFIG, type AppConfig } from '../config/index.js';
+import type { Channel } from '../database/index.js';
+import { LINK_TTL_SECONDS } from '../delivery/message-composer.js';
+import { TokensService } from '../tokens/tokens.service.js';
+import { ConsentService } from './consent.service.js';
+import { PagesService } from './pages.service.js';
+import { PreferencesService, type PreferencesView } from './preferences.service.js';
+import { requestMeta } from './request-meta.js';
+import { TIME_ZONES } from './timezones.js';
+
+const CHANNEL_LABEL: Record<Channel, string> = { email: 'email', sms: 'text message' };
+
+/** The pages behind the links in every message: unsubscribe and preferences. */
+@ApiExcludeController()
+@Controller()
+export class LinksController {
+  constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly tokens: TokensService,
+    private readonly consent: ConsentService,
+    private readonly preferences: PreferencesService,
+    private readonly campaigns: CampaignsService,
+    private readonly pages: PagesService,
+  ) {}
+
+  private badLink(res: Response): void {
+    res
+      .status(400)
+      .type('html')
+      .send(
+        this.pages.message('This link does not work', [
+          'It may be incomplete or too old. Use the link in your most recent message, or reply STOP to any text.',
+        ]),
+      );
+  }
+
+  private unsubscribeTarget(token: string): { subscriberId: string; channel: Channel } | null {
+    const subject = this.tokens.verify('unsubscribe', token);
+    const m = subject ? /^([0-9a-f-]{36})\.(email|sms)$/.exec(subject) : null;
+    return m ? { subscriberId: m[1]!, channel: m[2] as Channel } : null;
+  }
+
+  /** A page with a button: link scanners fetch GET URLs, so GET never unsubscribes. */
+  @Get('unsubscribe/:token')
+  unsubscribePage(@Param('token') token: string, @Res() res: Response): void {
+    const target = this.unsubscribeTarget(token);
+    if (!target) return this.badLink(res);
+    const prefs = this.tokens.issue('preferences', target.subscriberId, LINK_TTL_SECONDS);
+    res.type('html').send(
+      this.pages.render('unsubscribe', 'Unsubscribe', {
+        channelLabel: CHANNEL_LABEL[target.channel],
+        action: `/unsubscribe/${token}`,
+        preferencesUrl: `/preferences/${prefs}`,
+      }),
+    );
+  }
+
+  /** RFC 8058 one-click: unsubscribes at once, no cookies, no redirect. */
+  @Post('unsubscribe/:token')
+  @HttpCode(200)
+  async unsubscribe(
+    @Param('token') token: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const target = this.unsubscribeTarget(token);
+    if (!target) return this.badLink(res);
+    await this.consent.withdraw(
+      target.subscriberId,
+      target.channel,
+      'unsubscribe-link',
+      requestMeta(req),
+    );
+    res
+      .status(200)
+      .type('html')
+      .send(
+        this.pages.message(
+          "You're unsubscribed",
+          [
+            `You will not get any more ${CHANNEL_LABEL[target.channel]} messages from ${this.config.sender.name}.`,
+            'Changed your mind? You can sign up again at any time.',
+          ],
+          { href: '/', text: 'Sign up again' },
+        ),
+      );
+  }
+
+  @Get('preferences/:token')
+  async preferencesPage(@Param('token') token: string, @Res() res: Response): Promise<void> {
+    const view = await this.load(token);
+    if (!view) return this.badLink(res);
+    res.type('html').send(this.renderPreferences(token, view, {}));
+  }
+
+  @Post('preferences/:token')
+  async savePreferences(
+    @Param('token') token: string,
+    @Body() body: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const view = await this.load(token);
+    if (!view) return this.badLink(res);
+    const str = (k: string) =>
+      typeof body?.[k] === 'string' && body[k] !== '' ? (body[k] as string) : undefined;
+    let saved: string;
+    try {
+      switch (str('action')) {
+        case 'update':
+          await this.preferences.update(view, {
+            sendTime: str('sendTime'),
+            timezone: str('timezone'),
+            channel: str('channel'),
+          });
+          saved = 'Saved. Your next message follows your new settings.';
+          break;
+        case 'pause': {
+          const until = await this.preferences.pause(view, Number(str('days')));
+          saved = `Paused. Messages start again on ${DateTime.fromJSDate(until).toUTC().toFormat('d LLLL yyyy')}.`;
+          break;
+        }
+        case 'resume':
+          await this.preferences.resume(view);
+          saved = 'Resumed. Your next message comes at your usual time.';
+          break;
+        case 'stop':
+          await this.preferences.stop(view, requestMeta(req));
+          res
+            .type('html')
+            .send(
+              this.pages.message("You're unsubscribed", [
+                'All messages have stopped. You will not hear from us again unless you sign up yourself.',
+              ]),
+            );
+          return;
+        default:
+          res
+            .status(400)
+            .type('html')
+            .send(
+              this.renderPreferences(token, view, {
+                error: 'action: choose update, pause, resume or stop',
+              }),
+            );
+          return;
+      }
+    } catch (err) {
+      const message = (err as { getResponse?: () => { message?: string } }).getResponse?.().message;
+      if (!message) throw err;
+      res
+        .status(400)
+        .type('html')
+        .send(this.renderPreferences(token, view, { error: message }));
+      return;
+    }
+    res.type('html').send(this.renderPreferences(token, (await this.load(token))!, { saved }));
+  }
+
+  private async load(token: string): Promise<PreferencesView | null> {
+    const subscriberId = this.tokens.verify('preferences', token);
+    return subscriberId ? this.preferences.view(subscriberId) : null;
+  }
+
+  private renderPreferences(
+    token: string,
+    view: PreferencesView,
+    notes: { saved?: string; error?: string },
+  ): string {
+    const first = view.enrollments[0];
+    return this.pages.render('preferences', 'Your preferences', {
+      ...notes,
+      action: `/preferences/${token}`,
+      enrollments: view.enrollments.map((e) => ({
+        campaignName: this.campaigns.get(e.campaign_id)?.name ?? e.campaign_id,
+        channelLabel: CHANNEL_LABEL[e.channel],
+        statusLabel:
+          e.status === 'paused'
+            ? e.paused_until
+              ? `paused until ${DateTime.fromJSDate(e.paused_until, { zone: e.timezone }).toFormat('d LLLL')}`
+              : 'paused'
+            : 'active',
+        nextSend: e.next_send_at
+          ? DateTime.fromJSDate(e.next_send_at, { zone: e.timezone }).toFormat(
+              "ccc d LLL 'at' HH:mm",
+            )
+          : null,
+      })),
+      current: { sendTime: first?.send_time ?? '08:00', timezone: first?.timezone ?? 'UTC' },
+      timezones: TIME_ZONES,
+      channels:
+        view.channels.length > 1
+          ? view.channels.map((c) => ({
+              value: c,
+              label: CHANNEL_LABEL[c],
+              checked: first?.channel === c,
+            }))
+          : [],
+      canPause: view.enrollments.some((e) => e.status === 'active'),
+      canResume: view.enrollments.some((e) => e.status === 'paused'),
+    });
+  }
+}

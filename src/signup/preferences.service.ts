@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { DateTime } from 'luxon';
+import { CampaignsService } from '../campaigns/index.js';
+import { Clock } from '../common/clock.js';
+import { invalid } from '../common/errors.js';
+import type { Channel, Enrollment } from '../database/index.js';
+import { DeliveriesRepository } from '../delivery/index.js';
+import {
+  EnrollmentsRepository,
+  EnrollmentsService,
+  isValidTimeZone,
+  nextOccurrence,
+  parseSendTime,
+} from '../enrollments/index.js';
+import { SubscribersRepository } from '../subscribers/index.js';
+import { ConsentService } from './consent.service.js';
+import type { RequestMeta } from './signup.service.js';
+
+const LIVE = ['active', 'paused'];
+export const MAX_PAUSE_DAYS = 30;
+
+export interface PreferencesView {
+  subscriberId: string;
+  channels: Channel[];
+  enrollments: Enrollment[];
+}
+
+/** What a person can change from the link in every message. */
+@Injectable()
+export class PreferencesService {
+  constructor(
+    private readonly subscribers: SubscribersRepository,
+    private readonly enrollments: EnrollmentsRepository,
+    private readonly enrollmentsService: EnrollmentsService,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly consent: ConsentService,
+    private readonly campaigns: CampaignsService,
+    private readonly clock: Clock,
+  ) {}
+
+  async view(subscriberId: string): Promise<PreferencesView | null> {
+    const subscriber = await this.subscribers.findById(subscriberId);
+    if (!subscriber) return null;
+    const enrollments = (await this.enrollments.forSubscriber(subscriberId)).filter((e) =>
+      LIVE.includes(e.status),
+    );
+    const channels: Channel[] = [];
+    if (subscriber.email && !(await this.subscribers.isSuppressed(subscriber.email)))
+      channels.push('email');
+    if (subscriber.phone && !(await this.subscribers.isSuppressed(subscriber.phone)))
+      channels.push('sms');
+    return { subscriberId, channels, enrollments };
+  }
+
+  /** Send time, time zone and channel, for every live enrolment of the person. */
+  async update(
+    view: PreferencesView,
+    input: { sendTime?: string; timezone?: string; channel?: string },
+  ): Promise<void> {
+    if (input.sendTime !== undefined && !parseSendTime(input.sendTime))
+      throw invalid('sendTime', 'must be a 24-hour time HH:MM such as 08:00');
+    if (input.timezone !== undefined && !isValidTimeZone(input.timezone))
+      throw invalid('timezone', 'must be an IANA time zone such as Europe/London');
+    if (input.channel !== undefined && !view.channels.includes(input.channel as Channel)) {
+      throw invalid(
+        'channel',
+        'is not available: we only send to an address you gave us and have not stopped',
+      );
+    }
+    for (const e of view.enrollments) {
+      if (input.sendTime || input.timezone) {
+        await this.enrollmentsService.reschedule(e.id, {
+          sendTime: input.sendTime,
+          timezone: input.timezone,
+        });
+      }
+      if (input.channel && input.channel !== e.channel)
+        await this.switchChannel(e.id, input.channel as Channel);
+    }
+  }
+
+  /** Moves an enrolment to another channel; anything queued on the old one is withdrawn. */
+  private async switchChannel(id: string, channel: Channel): Promise<void> {
+    await this.enrollments.transaction(async (trx) => {
+      const e = await this.enrollments.lock(trx, id);
+      if (!e || !LIVE.includes(e.status)) return;
+      const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
+      const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
+      const campaign = this.campaigns.get(e.campaign_id);
+      const ctx = {
+        channel,
+        timezone: e.timezone,
+        sendTime: e.send_time,
+        cadence: campaign!.cadence,
+        quietHours: campaign!.quietHours,
+      };
+      await this.enrollments.update(trx, e.id, {
+        channel,
+        step,
+        next_send_at: e.status === 'active' ? nextOccurrence(this.clock.now(), ctx) : null,
+      });
+    });
+  }
+
+  async pause(view: PreferencesView, days: number): Promise<Date> {
+    if (!Number.isInteger(days) || days < 1 || days > MAX_PAUSE_DAYS)
+      throw invalid('days', `must be a whole number from 1 to ${MAX_PAUSE_DAYS}`);
+    const until = DateTime.fromJSDate(this.clock.now()).plus({ days }).toJSDate();
+    for (const e of view.enrollments) await this.enrollmentsService.pause(e.id, until);
+    return until;
+  }
+
+  async resume(view: PreferencesView): Promise<void> {
+    for (const e of view.enrollments.filter((x) => x.status === 'paused'))
+      await this.enrollmentsService.resume(e.id);
+  }
+
+  async stop(view: PreferencesView, meta: RequestMeta): Promise<void> {
+    for (const channel of ['email', 'sms'] as const) {
+      await this.consent.withdraw(view.subscriberId, channel, 'preferences', meta);
+    }
+  }
+}
