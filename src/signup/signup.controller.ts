@@ -100,14 +100,12 @@ export class SignupController {
       const outcome = await this.signup.subscribe(input, requestMeta(req));
       if (outcome.kind === 'get-care') {
         if (json) {
-          res
-            .status(200)
-            .json({
-              status: 'not-enrolled',
-              reason: 'red-flags',
-              emergency: outcome.emergency,
-              flags: outcome.flags.map((f) => f.id),
-            });
+          res.status(200).json({
+            status: 'not-enrolled',
+            reason: 'red-flags',
+            emergency: outcome.emergency,
+            flags: outcome.flags.map((f) => f.id),
+          });
         } else {
           res
             .status(200)
