@@ -10,9 +10,12 @@ export const DB = Symbol('DB');
 pg.types.setTypeParser(20, (v) => Number(v));
 
 export function createDb(databaseUrl: string, max = 10): Db {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max }) }),
-  });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  // An idle connection that the server drops (restart, failover) emits 'error' on the pool;
+  // unhandled, that kills the process. The pool discards the client by itself, and the next
+  // query reports any real outage, so there is nothing more to do here.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

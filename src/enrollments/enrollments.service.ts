@@ -189,6 +189,17 @@ export class EnrollmentsService {
   async cancel(id: string, reason = 'operator'): Promise<EnrollmentSummary> {
     return this.change(id, async (trx, e) => {
       if (e.status === 'cancelled' || e.status === 'completed') return e;
+      if (reason === 'stop') {
+        // START may restart it: withdraw what was queued and keep that step, as pause does.
+        const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
+        const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
+        return this.enrollments.update(trx, e.id, {
+          status: 'cancelled',
+          step,
+          next_send_at: null,
+          cancel_reason: reason,
+        });
+      }
       await this.deliveries.skipQueued(trx, e.id, `cancelled: ${reason}`);
       return this.enrollments.update(trx, e.id, {
         status: 'cancelled',

@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { InboundController } from './inbound.controller.js';
+import { InboundRepository } from './inbound.repository.js';
+import { InboundService } from './inbound.service.js';
+import { SmsReplies } from './sms-replies.js';
+import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 
 /** Twilio webhooks: inbound replies (keywords, pain scores) and delivery status. */
-@Module({})
+@Module({
+  controllers: [InboundController],
+  providers: [InboundService, InboundRepository, SmsReplies, TwilioSignatureGuard],
+})
 export class WebhooksModule {}

@@ -1,0 +1,87 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { DB, type Db } from '../database/index.js';
+import type { InboundKind } from './inbound-intent.js';
+
+export interface InboundRecord {
+  id: string;
+  providerId: string | null;
+  kind: InboundKind;
+  body: string;
+  subscriberId: string | null;
+}
+
+/** inbound_messages (every SMS reply we receive) and pain_scores. */
+@Injectable()
+export class InboundRepository {
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Records a message, or returns undefined when one with this provider id is already
+   * recorded (a Twilio retry): the unique provider_id makes the first writer the only actor.
+   */
+  async claim(m: {
+    providerId: string | null;
+    fromPhone: string;
+    body: string;
+    kind: InboundKind;
+    subscriberId: string | null;
+  }): Promise<{ id: string } | undefined> {
+    return this.db
+      .insertInto('inbound_messages')
+      .values({
+        provider_id: m.providerId,
+        from_phone: m.fromPhone,
+        body: m.body,
+        kind: m.kind,
+        subscriber_id: m.subscriberId,
+        created_at: this.clock.now(),
+      })
+      .onConflict((oc) => oc.column('provider_id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+  }
+
+  /** Forgets a claimed message whose handling failed, so Twilio's retry can act on it. */
+  async release(id: string): Promise<void> {
+    await this.db.deleteFrom('inbound_messages').where('id', '=', id).execute();
+  }
+
+  async findByProviderId(providerId: string): Promise<InboundRecord | undefined> {
+    const row = await this.db
+      .selectFrom('inbound_messages')
+      .select(['id', 'provider_id', 'kind', 'body', 'subscriber_id'])
+      .where('provider_id', '=', providerId)
+      .executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        providerId: row.provider_id,
+        kind: row.kind as InboundKind,
+        body: row.body,
+        subscriberId: row.subscriber_id,
+      }
+    );
+  }
+
+  async insertPainScore(s: {
+    subscriberId: string;
+    enrollmentId: string | null;
+    score: number;
+    source: string;
+  }): Promise<void> {
+    await this.db
+      .insertInto('pain_scores')
+      .values({
+        subscriber_id: s.subscriberId,
+        enrollment_id: s.enrollmentId,
+        score: s.score,
+        source: s.source,
+        created_at: this.clock.now(),
+      })
+      .execute();
+  }
+}
