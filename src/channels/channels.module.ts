@@ -21,7 +21,15 @@ import { TwilioSmsChannel } from './twilio-sms.channel.js';
       provide: SmsChannel,
       inject: [CONFIG],
       useFactory: (c: AppConfig) =>
-        c.twilio ? new TwilioSmsChannel(c.twilio) : new OutboxSmsChannel(c.outboxDir, 'outbox'),
+        c.twilio
+          ? new TwilioSmsChannel({
+              ...c.twilio,
+              // Twilio must be able to reach us: only with a PUBLIC_URL that is not this machine.
+              statusCallback: /^https?:\/\/(localhost|127\.|\[::1\])/.test(c.publicUrl)
+                ? undefined
+                : `${c.publicUrl}/webhooks/twilio/status`,
+            })
+          : new OutboxSmsChannel(c.outboxDir, 'outbox'),
     },
   ],
   exports: [EmailChannel, SmsChannel],

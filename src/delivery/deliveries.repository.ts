@@ -124,6 +124,26 @@ export class DeliveriesRepository {
       .execute();
   }
 
+  /** The provider confirmed the message reached the handset. Late or repeated reports are harmless. */
+  async markDelivered(providerId: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'delivered', updated_at: this.clock.now() })
+      .where('provider_id', '=', providerId)
+      .where('status', '=', 'sent')
+      .execute();
+  }
+
+  /** The provider accepted the message but could not deliver it. */
+  async markUndelivered(providerId: string, error: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'failed', error: error.slice(0, 500), updated_at: this.clock.now() })
+      .where('provider_id', '=', providerId)
+      .where('status', '=', 'sent')
+      .execute();
+  }
+
   /** Back to queued after a transient error, so the retry can claim it again. */
   async markRetrying(id: string, error: string): Promise<void> {
     await this.db

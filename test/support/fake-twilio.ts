@@ -8,6 +8,7 @@ export interface FakeSms {
   from?: string;
   messagingServiceSid?: string;
   body: string;
+  statusCallback?: string;
   accountSid: string;
   authorized: boolean;
 }
@@ -64,6 +65,7 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
       from: body.get('From') ?? undefined,
       messagingServiceSid: body.get('MessagingServiceSid') ?? undefined,
       body: body.get('Body') ?? '',
+      statusCallback: body.get('StatusCallback') ?? undefined,
       accountSid: match[1]!,
       authorized: true,
     });
