@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RebasedRequestClient } from '../src/channels/twilio-sms.channel.js';
 import { DateTime } from 'luxon';
 import nodemailer from 'nodemailer';
 import twilio from 'twilio';
@@ -31,21 +32,6 @@ export interface SendKnobs {
 const TWILIO_FROM = '+15005550006';
 /** What the app's SmtpEmailChannel sets on its pool unless SMTP_URL says otherwise. */
 const SMTP_POOL = { maxConnections: '5', maxMessages: '1000' };
-
-type RequestOptions = Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0];
-
-/** Sends the raw client's requests to the local fake (Twilio's client has no base URL option). */
-class LocalRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: URL) {
-    super({ keepAlive: true });
-  }
-
-  override request<T>(opts: RequestOptions) {
-    const original = new URL(opts.uri);
-    const uri = new URL(original.pathname + original.search, this.base).toString();
-    return super.request<T>({ ...opts, uri } as RequestOptions & { data?: T });
-  }
-}
 
 /** A zone where it is now well inside the SMS window, so quiet hours defer nothing. */
 function zoneInSmsWindow(): string {
@@ -170,7 +156,7 @@ export async function benchSend(
 
   const rawSms = async (): Promise<number> => {
     const client = twilio(sinks.twilio.accountSid, sinks.twilio.authToken, {
-      httpClient: new LocalRequestClient(new URL(sinks.twilio.url)),
+      httpClient: new RebasedRequestClient(new URL(sinks.twilio.url)),
     });
     return timeMs(() =>
       inFlight(m, knobs.smsConcurrency, (i) =>

@@ -4,7 +4,7 @@ import { ManualClock } from '../src/common/clock.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { TokensService } from '../src/tokens/tokens.service.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/db.js';
+import { countRows, createTestDatabase, type TestDatabase } from './support/db.js';
 import { linkPath, mailsTo } from './support/mail.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { waitFor } from './support/wait.js';
@@ -39,15 +39,8 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
   });
 
   const server = () => t.app.getHttpServer();
-  const count = async (table: 'subscribers' | 'enrollments' | 'consent_events' | 'suppressions') =>
-    Number(
-      (
-        await tdb.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = (table: 'subscribers' | 'enrollments' | 'consent_events' | 'suppressions') =>
+    countRows(tdb.db, table);
   const counts = async () => ({
     subscribers: await count('subscribers'),
     enrollments: await count('enrollments'),

@@ -9,7 +9,7 @@ import { SchedulerService } from '../src/scheduler/index.js';
 import { ConsentService, SignupService } from '../src/signup/index.js';
 import { signupSchema } from '../src/signup/signup.dto.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/db.js';
+import { countRows, createTestDatabase, type TestDatabase } from './support/db.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
 import { deliveriesOf } from './support/journey.js';
 import { waitFor } from './support/wait.js';
@@ -173,15 +173,8 @@ describe('POST /webhooks/twilio/inbound', () => {
     };
   };
 
-  const countAll = async (table: 'inbound_messages' | 'pain_scores' | 'suppressions') =>
-    Number(
-      (
-        await tdb.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const countAll = (table: 'inbound_messages' | 'pain_scores' | 'suppressions') =>
+    countRows(tdb.db, table);
 
   /** Unsigned, signed with another token, for another body, and for another URL: all refused. */
   const expectForgeriesRefused = async (params: Record<string, string>) => {

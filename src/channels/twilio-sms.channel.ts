@@ -4,7 +4,7 @@ import { SendError, SmsChannel, type SendResult, type SmsMessage } from './chann
 type RequestOptions = Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0];
 
 /** Points the real twilio client at another base URL (a local fake, a proxy): TWILIO_API_URL. */
-class RebasedRequestClient extends twilio.RequestClient {
+export class RebasedRequestClient extends twilio.RequestClient {
   constructor(private readonly base: URL) {
     super({ keepAlive: true });
   }

@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { Clock } from '../common/clock.js';
-import { DB, type Channel, type Database, type Db, type Delivery } from '../database/index.js';
+import {
+  DB,
+  type Channel,
+  type DeliveryStatus,
+  type Database,
+  type Db,
+  type Delivery,
+} from '../database/index.js';
 
 type Executor = Db | Transaction<Database>;
 
@@ -100,67 +107,59 @@ export class DeliveriesRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  async markSent(id: string, providerId: string): Promise<void> {
-    await this.db
+  /**
+   * Moves deliveries matched by `key` from one of `from` to `to`. The `from` condition makes
+   * every transition safe to repeat and keeps late reports from undoing later states.
+   */
+  private async transition(
+    key: { id: string } | { providerId: string } | { enrollmentId: string },
+    from: DeliveryStatus[],
+    to: DeliveryStatus,
+    fields: { error?: string | null; providerId?: string; sent?: boolean } = {},
+    trx: Executor = this.db,
+  ): Promise<void> {
+    const now = this.clock.now();
+    const column = 'id' in key ? 'id' : 'providerId' in key ? 'provider_id' : 'enrollment_id';
+    const value = 'id' in key ? key.id : 'providerId' in key ? key.providerId : key.enrollmentId;
+    await trx
       .updateTable('deliveries')
       .set({
-        status: 'sent',
-        provider_id: providerId,
-        error: null,
-        sent_at: this.clock.now(),
-        updated_at: this.clock.now(),
+        status: to,
+        updated_at: now,
+        ...(fields.error !== undefined ? { error: fields.error?.slice(0, 500) ?? null } : {}),
+        ...(fields.providerId ? { provider_id: fields.providerId } : {}),
+        ...(fields.sent ? { sent_at: now } : {}),
       })
-      .where('id', '=', id)
-      .where('status', '=', 'sending')
+      .where(column, '=', value)
+      .where('status', 'in', from)
       .execute();
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({ status: 'failed', error: error.slice(0, 500), updated_at: this.clock.now() })
-      .where('id', '=', id)
-      .where('status', 'in', ['queued', 'sending'])
-      .execute();
+  markSent(id: string, providerId: string): Promise<void> {
+    return this.transition({ id }, ['sending'], 'sent', { providerId, error: null, sent: true });
+  }
+
+  markFailed(id: string, error: string): Promise<void> {
+    return this.transition({ id }, ['queued', 'sending'], 'failed', { error });
   }
 
   /** The provider confirmed the message reached the handset. Late or repeated reports are harmless. */
-  async markDelivered(providerId: string): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({ status: 'delivered', updated_at: this.clock.now() })
-      .where('provider_id', '=', providerId)
-      .where('status', '=', 'sent')
-      .execute();
+  markDelivered(providerId: string): Promise<void> {
+    return this.transition({ providerId }, ['sent'], 'delivered');
   }
 
   /** The provider accepted the message but could not deliver it. */
-  async markUndelivered(providerId: string, error: string): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({ status: 'failed', error: error.slice(0, 500), updated_at: this.clock.now() })
-      .where('provider_id', '=', providerId)
-      .where('status', '=', 'sent')
-      .execute();
+  markUndelivered(providerId: string, error: string): Promise<void> {
+    return this.transition({ providerId }, ['sent'], 'failed', { error });
   }
 
   /** Back to queued after a transient error, so the retry can claim it again. */
-  async markRetrying(id: string, error: string): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({ status: 'queued', error: error.slice(0, 500), updated_at: this.clock.now() })
-      .where('id', '=', id)
-      .where('status', '=', 'sending')
-      .execute();
+  markRetrying(id: string, error: string): Promise<void> {
+    return this.transition({ id }, ['sending'], 'queued', { error });
   }
 
-  async markSkipped(id: string, reason: string): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({ status: 'skipped', error: reason, updated_at: this.clock.now() })
-      .where('id', '=', id)
-      .where('status', '=', 'queued')
-      .execute();
+  markSkipped(id: string, reason: string): Promise<void> {
+    return this.transition({ id }, ['queued'], 'skipped', { error: reason });
   }
 
   /** Deliveries still queued a while after they were last touched: their job may be lost. */
@@ -189,13 +188,8 @@ export class DeliveriesRepository {
     return rows.length ? Math.min(...rows.map((r) => r.step)) : null;
   }
 
-  async skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {
-    await trx
-      .updateTable('deliveries')
-      .set({ status: 'skipped', error: reason, updated_at: this.clock.now() })
-      .where('enrollment_id', '=', enrollmentId)
-      .where('status', '=', 'queued')
-      .execute();
+  skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {
+    return this.transition({ enrollmentId }, ['queued'], 'skipped', { error: reason }, trx);
   }
 
   async listForEnrollment(enrollmentId: string): Promise<Delivery[]> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameSchema } from '../subscribers/contact.js';
+import { contactFields, nameSchema } from '../subscribers/contact.js';
 import { isValidTimeZone, parseSendTime } from './schedule.js';
 
 export const timezoneSchema = z
@@ -14,12 +14,7 @@ export const sendTimeSchema = z
 export const createEnrollmentSchema = z.strictObject({
   campaign: z.string().min(1, 'is required').max(100),
   channel: z.enum(['email', 'sms'], { message: 'must be "email" or "sms"' }),
-  email: z.string().max(254, 'must be at most 254 characters').optional(),
-  phone: z.string().max(32, 'must be at most 32 characters').optional(),
-  country: z
-    .string()
-    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US or GB')
-    .optional(),
+  ...contactFields,
   name: nameSchema.optional(),
   timezone: timezoneSchema,
   sendTime: sendTimeSchema.default('08:00'),

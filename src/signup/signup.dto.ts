@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sendTimeSchema, timezoneSchema } from '../enrollments/enrollment.dto.js';
-import { nameSchema } from '../subscribers/contact.js';
+import { contactFields, nameSchema } from '../subscribers/contact.js';
 import { RED_FLAGS } from './consent-text.js';
 
 const flagIds = RED_FLAGS.map((f) => f.id) as [string, ...string[]];
@@ -14,12 +14,7 @@ export const signupSchema = z.strictObject({
   campaign: z.string().max(100).default('upper-back-relief'),
   name: nameSchema.optional(),
   channel: z.enum(['email', 'sms'], { message: 'choose "email" or "sms"' }),
-  email: z.string().max(254, 'must be at most 254 characters').optional(),
-  phone: z.string().max(32, 'must be at most 32 characters').optional(),
-  country: z
-    .string()
-    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US or GB')
-    .optional(),
+  ...contactFields,
   timezone: timezoneSchema,
   sendTime: sendTimeSchema.default('08:00'),
   consent: checkbox.optional(),

@@ -31,6 +31,16 @@ export function normalisePhone(value: string, country?: string): string | null {
   return parsed.number;
 }
 
+/** The contact fields shared by every way of joining; checked further by resolveContact. */
+export const contactFields = {
+  email: z.string().max(254, 'must be at most 254 characters').optional(),
+  phone: z.string().max(32, 'must be at most 32 characters').optional(),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US or GB')
+    .optional(),
+};
+
 /** Names are shown in messages: one line, printable, short. */
 export const nameSchema = z
   .string()

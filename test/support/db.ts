@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDb, migrate, type Db } from '../../src/database/index.js';
+import { createDb, migrate, type Database, type Db } from '../../src/database/index.js';
 import { PG_ADMIN_URL } from './env.js';
 
 export interface TestDatabase {
@@ -31,4 +31,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await c.end();
     },
   };
+}
+
+/** Rows in a table, for "nothing was stored" checks. */
+export async function countRows(db: Db, table: keyof Database): Promise<number> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
