@@ -47,7 +47,7 @@ describe('quick start (npm start, then npm run cli -- enroll)', () => {
       REDIS_URL,
       QUEUE_PREFIX: prefix,
       OUTBOX_DIR: outbox,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info', // every line a real deployment logs, to check none is personal
     };
     server = spawn('npm', ['start'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (b: Buffer) => (output += b.toString()));
@@ -61,7 +61,7 @@ describe('quick start (npm start, then npm run cli -- enroll)', () => {
       throw new Error(`${err.message}\n${output}`);
     });
 
-    const { stdout } = await run(
+    const { stdout, stderr } = await run(
       'npm',
       [
         'run',
@@ -82,6 +82,7 @@ describe('quick start (npm start, then npm run cli -- enroll)', () => {
       ],
       { env, timeout: 120_000 },
     );
+    output += stderr;
     expect(JSON.parse(stdout.slice(stdout.indexOf('{')))).toMatchObject({
       status: 'active',
       campaign: 'upper-back-relief-demo',
@@ -114,6 +115,8 @@ describe('quick start (npm start, then npm run cli -- enroll)', () => {
     expect(code === 0 || signal === 'SIGTERM').toBe(true);
     expect(output).not.toMatch(/"level":(50|60)|Error:/);
     // Nothing personal in the logs.
+    expect(output).toMatch(/"msg":"sent"/); // the info lines were there to check
     expect(output).not.toContain('newcomer@example.com');
+    expect(output).not.toMatch(/newcomer|"Nia"/);
   }, 300_000);
 });
