@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { Clock } from '../common/clock.js';
 import {
   DB,
@@ -79,32 +79,44 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Moves a delivery from queued to sending only if its enrolment is still live and the
-   * address is not suppressed, in one statement, so a STOP or pause that lands first wins.
+   * Claims a delivery for sending in one statement: queued → sending, only if its enrolment
+   * is still live, the person has an address on the channel and that address is not
+   * suppressed. A STOP or pause that lands first wins. Returns what the send needs, or
+   * undefined when there is nothing to send (see loadForSend for why).
    */
-  async claimForSending(id: string, address: string): Promise<boolean> {
-    const result = await this.db
+  async claim(id: string): Promise<DeliveryForSend | undefined> {
+    const now = this.clock.now();
+    const { rows } = await sql<DeliveryForSend>`
+      UPDATE deliveries AS d
+         SET status = 'sending', attempts = d.attempts + 1, updated_at = ${now}
+        FROM enrollments AS e
+        JOIN subscribers AS s ON s.id = e.subscriber_id
+       WHERE d.id = ${id}
+         AND d.status = 'queued'
+         AND e.id = d.enrollment_id
+         AND e.status IN ('active', 'completed')
+         AND (CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END) IS NOT NULL
+         AND NOT EXISTS (
+               SELECT 1 FROM suppressions
+                WHERE address = (CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END))
+      RETURNING d.id, d.status, d.step, d.channel, d.attempts,
+                e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.campaign_id AS "campaignId",
+                e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name`.execute(this.db);
+    return rows[0];
+  }
+
+  /** Undoes a claim that must wait (quiet hours): back to queued, the attempt not counted. */
+  async release(id: string): Promise<void> {
+    await this.db
       .updateTable('deliveries')
       .set((eb) => ({
-        status: 'sending',
-        attempts: eb('attempts', '+', 1),
+        status: 'queued',
+        attempts: eb('attempts', '-', 1),
         updated_at: this.clock.now(),
       }))
       .where('id', '=', id)
-      .where('status', '=', 'queued')
-      .where(({ exists, not, selectFrom }) =>
-        not(exists(selectFrom('suppressions').select('address').where('address', '=', address))),
-      )
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('enrollments')
-            .select('id')
-            .whereRef('enrollments.id', '=', 'deliveries.enrollment_id')
-            .where('enrollments.status', 'in', ['active', 'completed']),
-        ),
-      )
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+      .where('status', '=', 'sending')
+      .execute();
   }
 
   /**

@@ -35,21 +35,11 @@ export class SendProcessor {
     worker: Worker,
   ): Promise<SendOutcome> {
     const { deliveryId } = job.data;
-    const d = await this.deliveries.loadForSend(deliveryId);
-    if (!d) return 'gone'; // withdrawn by a pause, or the enrolment was deleted
-    if (d.status === 'sending') {
-      // The last attempt died mid-send (worker crash). Sending again could duplicate the message.
-      await this.deliveries.markFailed(
-        d.id,
-        'interrupted during send; not retried to avoid a duplicate',
-      );
-      this.metrics.delivery(d.channel, 'failed');
-      return 'already-done';
-    }
-    if (d.status !== 'queued') return 'already-done';
+    const d = await this.deliveries.claim(deliveryId);
+    if (!d) return this.notClaimed(deliveryId);
+    const address = (d.channel === 'email' ? d.email : d.phone)!;
 
     const campaign = this.campaigns.get(d.campaignId);
-    const now = this.clock.now();
     if (!campaign || !campaign.steps[d.step]) {
       await this.deliveries.markFailed(
         d.id,
@@ -57,23 +47,13 @@ export class SendProcessor {
       );
       throw new UnrecoverableError('campaign step missing');
     }
+    const now = this.clock.now();
     const window = { channel: d.channel, timezone: d.timezone, quietHours: campaign.quietHours };
     if (!inSendingWindow(now, window)) {
       // The job waited past 21:00 local (a backlog, a retry): hold it until 08:00.
+      await this.deliveries.release(d.id);
       await job.moveToDelayed(respectQuietHours(now, window).getTime(), token);
       throw new DelayedError();
-    }
-
-    const address = d.channel === 'email' ? d.email : d.phone;
-    if (!address || !(await this.deliveries.claimForSending(d.id, address))) {
-      await this.deliveries.markSkipped(
-        d.id,
-        !address
-          ? 'no address for channel'
-          : 'not sendable: opted out, suppressed or enrolment stopped',
-      );
-      this.metrics.delivery(d.channel, 'skipped');
-      return 'skipped';
     }
 
     const ctx = this.composer.context(campaign, d.step, {
@@ -132,5 +112,30 @@ export class SendProcessor {
       );
       throw e;
     }
+  }
+
+  /** The rare path: the claim found nothing to send. Work out why, and record it. */
+  private async notClaimed(deliveryId: string): Promise<SendOutcome> {
+    const d = await this.deliveries.loadForSend(deliveryId);
+    if (!d) return 'gone'; // withdrawn by a pause or STOP, or the enrolment was deleted
+    if (d.status === 'sending') {
+      // The last attempt died mid-send (worker crash). Sending again could duplicate the message.
+      await this.deliveries.markFailed(
+        d.id,
+        'interrupted during send; not retried to avoid a duplicate',
+      );
+      this.metrics.delivery(d.channel, 'failed');
+      return 'already-done';
+    }
+    if (d.status !== 'queued') return 'already-done';
+    const address = d.channel === 'email' ? d.email : d.phone;
+    await this.deliveries.markSkipped(
+      d.id,
+      address
+        ? 'not sendable: opted out, suppressed or enrolment stopped'
+        : 'no address for channel',
+    );
+    this.metrics.delivery(d.channel, 'skipped');
+    return 'skipped';
   }
 }
