@@ -211,6 +211,38 @@ describe('admin enrolment API', () => {
     await request(server).get(`${PATH}/not-a-uuid`).set(auth).expect(404);
   });
 
+  it('lists campaigns and previews every step by email and SMS, with clear 4xx for bad requests', async () => {
+    const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+    const server = t.app.getHttpServer();
+    const list = await request(server).get('/api/v1/admin/campaigns').set(auth).expect(200);
+    expect(list.body.map((c: { id: string }) => c.id)).toEqual([
+      'upper-back-relief',
+      'upper-back-relief-demo',
+    ]);
+    expect(list.body[1]).toMatchObject({
+      cadence: 'every 10s',
+      quietHours: false,
+      audience: 'demo',
+    });
+    const base = '/api/v1/admin/campaigns/upper-back-relief/steps';
+    const html = await request(server).get(`${base}/heat/preview`).set(auth).expect(200);
+    expect(html.headers['content-type']).toMatch(/text\/html/);
+    expect(html.text).toMatch(/chest pain/i);
+    const text = await request(server).get(`${base}/5/preview?format=text`).set(auth).expect(200);
+    expect(text.text).toMatch(/^Subject: /);
+    const sms = await request(server).get(`${base}/1/preview?channel=sms`).set(auth).expect(200);
+    expect(sms.body).toMatchObject({ encoding: 'GSM-7', segments: 2 });
+    expect(
+      (await request(server).get(`${base}/9/preview`).set(auth).expect(400)).body.message,
+    ).toMatch(/^step: use 1-7/);
+    expect(
+      (await request(server).get(`${base}/1/preview?channel=fax`).set(auth).expect(400)).body
+        .message,
+    ).toMatch(/^channel:/);
+    await request(server).get('/api/v1/admin/campaigns/nope/steps/1/preview').set(auth).expect(404);
+    await request(server).get(`${base}/1/preview`).expect(401);
+  });
+
   it('serves the OpenAPI document and health', async () => {
     const server = t.app.getHttpServer();
     const health = await request(server).get('/health').expect(200);

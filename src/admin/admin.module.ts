@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AdminEnrollmentsController } from './admin-enrollments.controller.js';
+import { AdminCampaignsController } from './admin-campaigns.controller.js';
 import { AdminSubscribersController } from './admin-subscribers.controller.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 @Module({
-  controllers: [AdminEnrollmentsController, AdminSubscribersController],
+  controllers: [AdminEnrollmentsController, AdminSubscribersController, AdminCampaignsController],
   providers: [AdminTokenGuard],
 })
 export class AdminModule {}
