@@ -3,7 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
-import type { AppConfig } from './config/index.js';
+import { runsApi, type AppConfig } from './config/index.js';
+import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { createDb, ensureDatabase, migrate } from './database/index.js';
 
 /** Creates the database if needed and applies pending migrations. */
@@ -18,11 +19,12 @@ export async function prepareDatabase(config: AppConfig): Promise<string[]> {
 }
 
 /** Body limits, error shape, OpenAPI, logger, shutdown hooks: shared by main and tests. */
-export function configureApp(app: INestApplication, _config: AppConfig): INestApplication {
+export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
   app.use(express.json({ limit: '64kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.useGlobalFilters(new HttpErrorFilter());
+  if (runsApi(config.role)) mountQueueDashboard(app, config);
   const doc = new DocumentBuilder()
     .setTitle('selfcare-drip')
     .setDescription('Daily self-care tips for upper-back pain, by email or SMS.')

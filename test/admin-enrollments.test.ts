@@ -243,6 +243,20 @@ describe('admin enrolment API', () => {
     await request(server).get(`${base}/1/preview`).expect(401);
   });
 
+  it('serves the queue dashboard behind HTTP Basic auth with ADMIN_TOKEN', async () => {
+    const server = t.app.getHttpServer();
+    const refused = await request(server).get('/admin/queues').expect(401);
+    expect(refused.headers['www-authenticate']).toMatch(/^Basic/);
+    await request(server).get('/admin/queues').auth('ops', 'wrong-password').expect(401);
+    const page = await request(server).get('/admin/queues').auth('ops', ADMIN_TOKEN).expect(200);
+    expect(page.text).toMatch(/<html/i);
+    const api = await request(server)
+      .get('/admin/queues/api/queues')
+      .auth('ops', ADMIN_TOKEN)
+      .expect(200);
+    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['email', 'sms']);
+  });
+
   it('serves the OpenAPI document and health', async () => {
     const server = t.app.getHttpServer();
     const health = await request(server).get('/health').expect(200);
