@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { ManualClock } from '../src/common/clock.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
-import { launchChromium } from './support/browser.js';
+import { accessibilityProblems, launchChromium } from './support/browser.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { linkPath, mailsTo } from './support/mail.js';
 import { freePort } from './support/private-redis.js';
@@ -52,6 +52,7 @@ describe('a person signs up, confirms, gets a tip and unsubscribes, in a real br
     expect(await page.locator('#timezone').inputValue()).toBe('America/Chicago');
     mkdirSync('var/screenshots', { recursive: true });
     await page.screenshot({ path: 'var/screenshots/signup.png', fullPage: true });
+    expect(await accessibilityProblems(page)).toEqual([]);
 
     // Submitting without consent shows the error next to the field, and keeps what was typed.
     await page.getByLabel('Your first name').fill('Rosa <b>Parks</b>');
@@ -61,6 +62,7 @@ describe('a person signs up, confirms, gets a tip and unsubscribes, in a real br
     await page.locator('.error-summary').waitFor();
     expect(await page.locator('.error-summary').innerText()).toMatch(/consent|tick the box/i);
     expect(await page.getByLabel(/Email address/).inputValue()).toBe('rosa@example.com');
+    expect(await accessibilityProblems(page)).toEqual([]); // the form with its errors
 
     await page.locator('input[name=consent]').check();
     await page.getByRole('button', { name: 'Send me the tips' }).click();
@@ -81,6 +83,7 @@ describe('a person signs up, confirms, gets a tip and unsubscribes, in a real br
     expect(welcome.html).not.toContain('<b>Parks');
 
     await page.goto(`${base}${linkPath(welcome, 'unsubscribe')}`);
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole('button', { name: 'Unsubscribe' }).click();
     await page.getByRole('heading', { name: "You're unsubscribed" }).waitFor();
     await page.screenshot({ path: 'var/screenshots/unsubscribed.png' });
@@ -112,6 +115,11 @@ describe('a person signs up, confirms, gets a tip and unsubscribes, in a real br
     await page.locator('input[name=consent]').check();
     await page.getByRole('button', { name: 'Send me the tips' }).click();
     await page.getByRole('heading', { name: 'Please get emergency help now' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    for (const path of ['/terms', '/privacy']) {
+      await page.goto(`${base}${path}`);
+      expect(await accessibilityProblems(page)).toEqual([]);
+    }
     const found = await tdb.db
       .selectFrom('subscribers')
       .select('id')

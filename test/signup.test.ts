@@ -27,6 +27,7 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
       env: {
         SMTP_URL: smtp.url,
         PUBLIC_URL: 'https://drip.example',
+        MAIL_REPLY_TO: 'help@drip.example',
         SIGNUP_RATE_PER_MINUTE: '1000',
       },
     });
@@ -119,8 +120,9 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
         .replace(/\s+/g, ' ');
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
     expect(header('list-unsubscribe')).toMatch(
-      /^<https:\/\/drip\.example\/unsubscribe\/[A-Za-z0-9_-]+>$/,
+      /^<https:\/\/drip\.example\/unsubscribe\/[A-Za-z0-9_-]+>, <mailto:help@drip\.example\?subject=unsubscribe>$/,
     );
+    expect(welcome.replyTo?.text).toBe('help@drip.example');
     expect(welcome.text).toMatch(/https:\/\/drip\.example\/unsubscribe\//);
     expect(welcome.text).toContain('Selfcare Drip, 1 Example Street');
   });
@@ -412,6 +414,29 @@ describe('signup rate limit', () => {
     await t.close();
     await dropPrefix(prefix);
     await tdb.drop();
+  });
+
+  it('does not offer the demo campaign for signup in production', async () => {
+    const prod = await startApp({
+      databaseUrl: tdb.url,
+      prefix,
+      env: { ROLE: 'api', NODE_ENV: 'production', PUBLIC_URL: 'https://drip.example' },
+    });
+    try {
+      const res = await request(prod.app.getHttpServer())
+        .post('/subscriptions')
+        .send({
+          channel: 'email',
+          email: 'd@example.com',
+          timezone: 'UTC',
+          consent: true,
+          campaign: 'upper-back-relief-demo',
+        })
+        .expect(400);
+      expect(res.body.message).toMatch(/^campaign: .* is a demo/);
+    } finally {
+      await prod.close();
+    }
   });
 
   it('answers 429 once one address posts too many signups in a minute', async () => {

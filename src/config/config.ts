@@ -46,6 +46,7 @@ const schema = z
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     SMTP_URL: optionalString.pipe(url(['smtp:', 'smtps:']).optional()),
     MAIL_FROM: z.string().default('Selfcare Drip <tips@localhost>'),
+    MAIL_REPLY_TO: optionalString.pipe(z.email('must be an email address').optional()),
     TWILIO_ACCOUNT_SID: optionalString.pipe(
       z
         .string()
@@ -117,6 +118,8 @@ export interface AppConfig {
   adminToken?: string;
   smtpUrl?: string;
   mailFrom: string;
+  /** Where replies go; also offered as a mailto: unsubscribe. */
+  mailReplyTo?: string;
   twilio?: { accountSid: string; authToken: string; from: string; apiUrl?: string };
   templatesDir: string;
   outboxDir: string;
@@ -160,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    mailReplyTo: e.MAIL_REPLY_TO,
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
         ? {

@@ -53,7 +53,7 @@ export class MessageComposer {
         chiropractor: null,
         phone: null,
         bookingUrl: null,
-        replyTo: null,
+        replyTo: this.config.mailReplyTo ?? null,
         address: this.config.sender.address,
       },
       links: {

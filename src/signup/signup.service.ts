@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type AppConfig } from '../config/index.js';
 import { Clock } from '../common/clock.js';
 import { invalid } from '../common/errors.js';
 import { maskAddress } from '../common/mask.js';
@@ -34,6 +35,7 @@ export class SignupService {
     private readonly queues: QueuesService,
     private readonly tokens: TokensService,
     private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -46,6 +48,9 @@ export class SignupService {
       return { kind: 'get-care', flags, emergency: flags.some((f) => f.emergency) };
     }
     const campaign = this.enrollmentsService.campaignOf(input.campaign);
+    if (campaign.audience === 'demo' && this.config.env === 'production') {
+      throw invalid('campaign', `"${campaign.id}" is a demo and is not offered for signup here`);
+    }
     const { email, phone, address } = resolveContact(input);
     if (!input.consent) throw invalid('consent', 'tick the box to agree to receive the messages');
     if (input.website) {
