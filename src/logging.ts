@@ -1,4 +1,5 @@
 import type { Params } from 'nestjs-pino';
+import { maskText } from './common/mask.js';
 import type { AppConfig } from './config/index.js';
 
 /**
@@ -22,14 +23,22 @@ export function loggerOptions(config: AppConfig): Params {
       },
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
       serializers: {
-        // Paths can hold link tokens; keep the route shape only.
+        // Paths can hold link tokens (cut) and query strings an address (masked).
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url.replace(/\/[A-Za-z0-9_-]{40,}/g, '/:token'),
+          url: maskText(decoded(req.url).replace(/\/[A-Za-z0-9_-]{40,}/g, '/:token')),
         }),
       },
       ...(config.env === 'test' ? { level: process.env.LOG_LEVEL ?? 'silent' } : {}),
     },
   };
+}
+
+function decoded(url: string): string {
+  try {
+    return decodeURIComponent(url);
+  } catch {
+    return url;
+  }
 }

@@ -6,6 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { safeError } from './mask.js';
 
 interface BodyParserError {
   status?: number;
@@ -59,7 +60,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       res.status(code).json(typeof body === 'string' ? { statusCode: code, message: body } : body);
       return;
     }
-    this.logger.error({ err: exception }, 'unhandled error');
+    this.logger.error({ err: safeError(exception) }, 'unhandled error');
     res.status(500).json({
       statusCode: 500,
       error: 'Internal Server Error',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { maskAddress, maskEmail, maskPhone } from './mask.js';
+import { maskAddress, maskEmail, maskPhone, maskText, safeError } from './mask.js';
 
 describe('maskEmail', () => {
   it('keeps the first letter, the domain initial and the top-level domain', () => {
@@ -71,5 +71,34 @@ describe('maskAddress', () => {
   it('picks the email or phone mask by the presence of @', () => {
     expect(maskAddress('jane.doe@example.com')).toBe('j***@e***.com');
     expect(maskAddress('+447911123456')).toBe('+44***56');
+  });
+});
+
+describe('maskText and safeError', () => {
+  it('masks every address and number inside free text', async () => {
+    const text = maskText(
+      '/api/v1/admin/subscribers?email=ann.lee@example.com&phone=+1 213 373 4253',
+    );
+    expect(text).not.toContain('ann.lee');
+    expect(text).not.toContain('373 4253');
+    expect(text).toContain('/api/v1/admin/subscribers?email=a***@e***.com');
+  });
+
+  it("keeps a PostgreSQL error's detail (which holds row values) out of what is logged", async () => {
+    const err = Object.assign(
+      new Error('duplicate key value violates unique constraint "subscribers_email"'),
+      {
+        code: '23505',
+        detail: 'Key (email)=(ann@example.com) already exists.',
+      },
+    );
+    const logged = JSON.stringify(safeError(err));
+    expect(logged).toContain('23505');
+    expect(logged).toContain('subscribers_email');
+    expect(logged).not.toContain('ann@example.com');
+    expect(JSON.stringify(safeError(new Error('no mailbox for bob@example.org')))).not.toContain(
+      'bob@example.org',
+    );
+    expect(safeError('text +44 7911 123456').message).not.toContain('123456');
   });
 });

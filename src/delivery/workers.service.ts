@@ -12,6 +12,7 @@ import { JobName, QueueName } from './jobs.js';
 import { createRedis } from './redis.js';
 import { ConfirmationProcessor } from './confirmation.processor.js';
 import { SendProcessor } from './send.processor.js';
+import { safeError } from '../common/mask.js';
 
 type Handler = (job: Job, token: string | undefined, worker: Worker) => Promise<unknown>;
 
@@ -61,7 +62,9 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
           limiter: { max: ratePerSecond, duration: 1000 },
         },
       );
-      worker.on('error', (err) => this.logger.error({ err, queue }, 'worker error'));
+      worker.on('error', (err) =>
+        this.logger.error({ err: safeError(err), queue }, 'worker error'),
+      );
       this.workers.push(worker);
     }
   }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { SchedulerService } from './scheduler.service.js';
+import { safeError } from '../common/mask.js';
 
 const SWEEP_EVERY_PASSES = 15;
 
@@ -48,7 +49,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationS
         if (kept.resumed + kept.expired > 0) this.logger.log(kept, 'housekeeping');
       }
     } catch (err) {
-      this.logger.error({ err }, 'scheduler pass failed; will retry');
+      this.logger.error({ err: safeError(err) }, 'scheduler pass failed; will retry');
     }
   }
 

@@ -54,7 +54,7 @@ export class SignupService {
     const { email, phone, address } = resolveContact(input);
     if (!input.consent) throw invalid('consent', 'tick the box to agree to receive the messages');
     if (input.website) {
-      this.logger.warn({ ip: meta.ip }, 'honeypot filled; signup ignored');
+      this.logger.warn('honeypot filled; signup ignored');
       return { kind: 'check-confirmation', channel: input.channel };
     }
     const now = this.clock.now();

@@ -39,10 +39,7 @@ export class TwilioSignatureGuard implements CanActivate {
     const params: Record<string, unknown> =
       req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
     if (!twilio.validateRequest(this.config.twilio.authToken, signature, url, params)) {
-      this.logger.warn(
-        { path: req.path, ip: req.ip },
-        'Twilio webhook with a bad signature refused',
-      );
+      this.logger.warn({ path: req.path }, 'Twilio webhook with a bad signature refused');
       throw forbidden('X-Twilio-Signature: does not match this request');
     }
     return true;
