@@ -113,6 +113,8 @@ export class EnrollmentsService {
         kind: 'enrolled',
         channel: input.channel,
         source,
+        // The operator (admin API or CLI) vouches that the person agreed.
+        textVersion: 'admin-v1',
       });
       return row;
     });
