@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import twilio from 'twilio';
 import { ManualClock } from '../src/common/clock.js';
+import { QueueName, QueuesService } from '../src/delivery/index.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
@@ -55,7 +56,14 @@ describe('SMS signup confirmed by replying YES, and delivery status callbacks', 
       .send(params);
   const texts = () => fake.messages.filter((m) => m.to === phone);
   const welcomeDelivery = () =>
-    tdb.db.selectFrom('deliveries').selectAll().where('step', '=', 0).executeTakeFirst();
+    tdb.db
+      .selectFrom('deliveries as d')
+      .innerJoin('enrollments as e', 'e.id', 'd.enrollment_id')
+      .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
+      .selectAll('d')
+      .where('d.step', '=', 0)
+      .where('s.phone', '=', phone)
+      .executeTakeFirst();
 
   it('texts a confirmation, starts only on YES, and sends the welcome', async () => {
     await request(t.app.getHttpServer())
@@ -96,6 +104,55 @@ describe('SMS signup confirmed by replying YES, and delivery status callbacks', 
       { kind: 'requested', source: 'web-form' },
       { kind: 'confirmed', source: 'sms-keyword' },
     ]);
+  });
+
+  it('texts nothing to a number that once sent STOP; START then confirms the signup', async () => {
+    const stopped = '+12133734412';
+    await signed('/webhooks/twilio/inbound', {
+      From: stopped,
+      Body: 'STOP',
+      MessageSid: `SM${'3'.repeat(32)}`,
+    }).expect(200);
+    const page = await request(t.app.getHttpServer())
+      .post('/subscriptions')
+      .type('form')
+      .send({
+        channel: 'sms',
+        phone: stopped,
+        timezone: 'America/New_York',
+        consent: 'on',
+        campaign: 'upper-back-relief',
+      })
+      .expect(202);
+    expect(page.text).toMatch(/text START/);
+    const pending = await tdb.db
+      .selectFrom('enrollments as e')
+      .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
+      .select(['e.id', 'e.status'])
+      .where('s.phone', '=', stopped)
+      .executeTakeFirstOrThrow();
+    expect(pending.status).toBe('pending');
+    // The confirmation job runs and sends nothing: give it the time a send takes, then look.
+    await waitFor(
+      async () =>
+        (await t.get(QueuesService).queue(QueueName.Sms).getJob(`confirm-${pending.id}-1`)) ===
+        undefined,
+      'the confirmation job to finish',
+    );
+    expect(fake.messages.filter((m) => m.to === stopped)).toHaveLength(0);
+
+    await signed('/webhooks/twilio/inbound', {
+      From: stopped,
+      Body: 'START',
+      MessageSid: `SM${'4'.repeat(32)}`,
+    }).expect(200);
+    const started = await tdb.db
+      .selectFrom('enrollments')
+      .select('status')
+      .where('id', '=', pending.id)
+      .executeTakeFirstOrThrow();
+    expect(started.status).toBe('active');
+    await waitFor(() => fake.messages.some((m) => m.to === stopped), 'the welcome after START');
   });
 
   it('marks a delivery delivered on a signed status callback, and ignores forged and foreign ones', async () => {

@@ -22,7 +22,9 @@ export class ConfirmationProcessor {
     private readonly sms: SmsChannel,
   ) {}
 
-  async process(job: Job<JobPayloads[JobName.SendConfirmation]>): Promise<'sent' | 'not-pending'> {
+  async process(
+    job: Job<JobPayloads[JobName.SendConfirmation]>,
+  ): Promise<'sent' | 'not-pending' | 'opted-out'> {
     const row = await this.db
       .selectFrom('enrollments as e')
       .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
@@ -42,6 +44,22 @@ export class ConfirmationProcessor {
     const campaign = this.campaigns.get(row.campaign_id);
     const address = row.channel === 'email' ? row.email : row.phone;
     if (!campaign || !address) throw new UnrecoverableError('campaign or address missing');
+    // A number that texted STOP gets no text from us, not even this one, until it texts START
+    // (which also confirms the signup). An email signup is the person opting back in.
+    if (row.channel === 'sms') {
+      const suppressed = await this.db
+        .selectFrom('suppressions')
+        .select('address')
+        .where('address', '=', address)
+        .executeTakeFirst();
+      if (suppressed) {
+        this.logger.log(
+          { enrollmentId: row.id, to: maskAddress(address) },
+          'confirmation not texted: number opted out',
+        );
+        return 'opted-out';
+      }
+    }
     const to = { subscriberId: row.subscriberId, name: row.name, channel: row.channel };
     const ctx = this.composer.context(campaign, 0, to, { confirmFor: row.id });
     try {

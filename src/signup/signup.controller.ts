@@ -135,7 +135,9 @@ export class SignupController {
           .send(
             this.pages.message(`Check ${where}`, [
               `Almost done: ${how}. Nothing is sent until you confirm.`,
-              'If nothing arrives within a few minutes, check your spam folder or sign up again.',
+              outcome.channel === 'email'
+                ? 'If nothing arrives within a few minutes, check your spam folder or sign up again.'
+                : 'No text within a few minutes? If you once replied STOP to us, text START to our number: that confirms too.',
             ]),
           );
       }
