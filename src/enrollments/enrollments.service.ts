@@ -9,7 +9,7 @@ import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import type { CreateEnrollmentInput, UpdateEnrollmentInput } from './enrollment.dto.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
-import { firstSendAt, resumeSendAt, retimeSendAt, type ScheduleContext } from './schedule.js';
+import { firstSendAt, resumeSendAt, retimeSendAt, scheduleContextOf } from './schedule.js';
 
 export interface EnrollmentSummary {
   id: string;
@@ -34,19 +34,6 @@ export class EnrollmentsService {
     private readonly campaigns: CampaignsService,
     private readonly clock: Clock,
   ) {}
-
-  scheduleContext(
-    e: Pick<Enrollment, 'channel' | 'timezone' | 'send_time'>,
-    campaign: Campaign,
-  ): ScheduleContext {
-    return {
-      cadence: campaign.cadence,
-      channel: e.channel,
-      timezone: e.timezone,
-      sendTime: e.send_time,
-      quietHours: campaign.quietHours,
-    };
-  }
 
   campaignOf(id: string): Campaign {
     const campaign = this.campaigns.get(id);
@@ -82,13 +69,10 @@ export class EnrollmentsService {
         { email, phone, name },
         input.channel,
       );
-      const ctx = {
-        cadence: campaign.cadence,
-        channel: input.channel,
-        timezone: input.timezone,
-        sendTime: input.sendTime,
-        quietHours: campaign.quietHours,
-      };
+      const ctx = scheduleContextOf(
+        { channel: input.channel, timezone: input.timezone, send_time: input.sendTime },
+        campaign,
+      );
       let row: Enrollment;
       try {
         row = await this.enrollments.insert(trx, {
@@ -179,7 +163,7 @@ export class EnrollmentsService {
       const campaign = this.campaignOf(e.campaign_id);
       if (e.step >= campaign.steps.length)
         return this.enrollments.update(trx, e.id, { status: 'completed', next_send_at: null });
-      const next = resumeSendAt(this.clock.now(), e.step, this.scheduleContext(e, campaign));
+      const next = resumeSendAt(this.clock.now(), e.step, scheduleContextOf(e, campaign));
       return this.enrollments.update(trx, e.id, {
         status: 'active',
         next_send_at: next,
@@ -216,7 +200,7 @@ export class EnrollmentsService {
     const campaign = this.campaignOf(e.campaign_id);
     return this.enrollments.update(trx, e.id, {
       status: 'active',
-      next_send_at: firstSendAt(this.clock.now(), this.scheduleContext(e, campaign)),
+      next_send_at: firstSendAt(this.clock.now(), scheduleContextOf(e, campaign)),
     });
   }
 
@@ -228,7 +212,7 @@ export class EnrollmentsService {
       return await this.enrollments.update(trx, e.id, {
         status: 'active',
         cancel_reason: null,
-        next_send_at: resumeSendAt(this.clock.now(), e.step, this.scheduleContext(e, campaign)),
+        next_send_at: resumeSendAt(this.clock.now(), e.step, scheduleContextOf(e, campaign)),
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505') return null; // re-enrolled meanwhile
@@ -253,7 +237,7 @@ export class EnrollmentsService {
               e.next_send_at,
               this.clock.now(),
               e.step,
-              this.scheduleContext(updated, campaign),
+              scheduleContextOf(updated, campaign),
             )
           : e.next_send_at;
       return this.enrollments.update(trx, e.id, {

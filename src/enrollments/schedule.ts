@@ -13,6 +13,20 @@ export interface ScheduleContext {
   quietHours: boolean;
 }
 
+/** The schedule of one enrolment: its campaign's cadence and quiet hours, its own zone and time. */
+export function scheduleContextOf(
+  e: { channel: Channel; timezone: string; send_time: string },
+  campaign: { cadence: Cadence; quietHours: boolean },
+): ScheduleContext {
+  return {
+    cadence: campaign.cadence,
+    channel: e.channel,
+    timezone: e.timezone,
+    sendTime: e.send_time,
+    quietHours: campaign.quietHours,
+  };
+}
+
 /** SMS sending window, local hours: [start, end). */
 export const SMS_WINDOW = { startHour: 8, endHour: 21 } as const;
 

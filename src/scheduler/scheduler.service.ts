@@ -9,7 +9,11 @@ import {
   EnrollmentsRepository,
   type EnrollmentAdvance,
 } from '../enrollments/enrollments.repository.js';
-import { followingSendAt, type ScheduleContext } from '../enrollments/schedule.js';
+import {
+  followingSendAt,
+  scheduleContextOf,
+  type ScheduleContext,
+} from '../enrollments/schedule.js';
 import { EnrollmentsService } from '../enrollments/enrollments.service.js';
 import { SignupService } from '../signup/signup.service.js';
 
@@ -89,13 +93,7 @@ export class SchedulerService {
         if (nextStep >= campaign.steps.length) {
           advances.push({ id: e.id, step: nextStep, nextSendAt: null, status: 'completed' });
         } else {
-          const ctx: ScheduleContext = {
-            cadence: campaign.cadence,
-            channel: e.channel,
-            timezone: e.timezone,
-            sendTime: e.send_time,
-            quietHours: campaign.quietHours,
-          };
+          const ctx = scheduleContextOf(e, campaign);
           // Interval cadences keep their rhythm from the planned time; daily ones count from today.
           const base =
             campaign.cadence.type === 'interval' && e.next_send_at ? e.next_send_at : now;

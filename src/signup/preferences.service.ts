@@ -10,6 +10,7 @@ import {
   EnrollmentsService,
   isValidTimeZone,
   nextOccurrence,
+  scheduleContextOf,
   parseSendTime,
 } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
@@ -87,13 +88,7 @@ export class PreferencesService {
       const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
       const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
       const campaign = this.campaigns.get(e.campaign_id);
-      const ctx = {
-        channel,
-        timezone: e.timezone,
-        sendTime: e.send_time,
-        cadence: campaign!.cadence,
-        quietHours: campaign!.quietHours,
-      };
+      const ctx = scheduleContextOf({ ...e, channel }, campaign!);
       await this.enrollments.update(trx, e.id, {
         channel,
         step,
