@@ -48,6 +48,14 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
     consent: await count('consent_events'),
     suppressions: await count('suppressions'),
   });
+  /** The enrolment of the person who signs up in the second test. */
+  const annEnrollment = () =>
+    tdb.db
+      .selectFrom('enrollments as e')
+      .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
+      .selectAll('e')
+      .where('s.email', '=', 'ann@example.com')
+      .executeTakeFirstOrThrow();
   const form = {
     name: 'Ann',
     channel: 'email',
@@ -285,12 +293,7 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
       .type('form')
       .send({ action: 'update', sendTime: '19:30', timezone: 'America/New_York' })
       .expect(201);
-    const e = await tdb.db
-      .selectFrom('enrollments as e')
-      .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
-      .selectAll('e')
-      .where('s.email', '=', 'ann@example.com')
-      .executeTakeFirstOrThrow();
+    const e = await annEnrollment();
     expect(e).toMatchObject({ send_time: '19:30', timezone: 'America/New_York' });
     const bad = await request(server())
       .post(path)
@@ -342,12 +345,7 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
       .selectAll()
       .executeTakeFirstOrThrow();
     expect(suppressed).toMatchObject({ address: 'ann@example.com', channel: 'email' });
-    const e = await tdb.db
-      .selectFrom('enrollments as e')
-      .innerJoin('subscribers as s', 's.id', 'e.subscriber_id')
-      .selectAll('e')
-      .where('s.email', '=', 'ann@example.com')
-      .executeTakeFirstOrThrow();
+    const e = await annEnrollment();
     expect(e).toMatchObject({ status: 'cancelled', cancel_reason: 'unsubscribe' });
     await request(server()).post(path).expect(200); // repeatable
     expect(await count('suppressions')).toBe(1);
