@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RebasedRequestClient } from '../src/channels/twilio-sms.channel.js';
+import { TwilioRequestClient } from '../src/channels/twilio-sms.channel.js';
 import { DateTime } from 'luxon';
 import nodemailer from 'nodemailer';
 import twilio from 'twilio';
@@ -156,7 +156,7 @@ export async function benchSend(
 
   const rawSms = async (): Promise<number> => {
     const client = twilio(sinks.twilio.accountSid, sinks.twilio.authToken, {
-      httpClient: new RebasedRequestClient(new URL(sinks.twilio.url)),
+      httpClient: new TwilioRequestClient(new URL(sinks.twilio.url), 20_000),
     });
     return timeMs(() =>
       inFlight(m, knobs.smsConcurrency, (i) =>

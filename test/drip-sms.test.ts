@@ -28,6 +28,8 @@ describe('demo campaign by SMS through the real twilio client and a local fake o
         TWILIO_FROM: '+15005550006',
         TWILIO_API_URL: twilio.url,
         SEND_BACKOFF_MS: '100',
+        SEND_TIMEOUT_MS: '500',
+        DELIVERY_LEASE_MS: '2000',
       },
     });
   });
@@ -68,41 +70,77 @@ describe('demo campaign by SMS through the real twilio client and a local fake o
     expect(sms.at(-1)!.body).toMatch(/0-10/);
   });
 
-  it('fails an invalid number (Twilio 21211) at once, and retries a Twilio 500 and a 429', async () => {
-    twilio.failNext('+12133734254', 400, 21211);
-    twilio.failNext('+12133734255', 500, 20500);
-    twilio.failNext('+12133734256', 429, 20429);
-    const bad = await enrol(t, {
-      campaign: 'upper-back-relief-demo',
-      channel: 'sms',
-      phone: '+12133734254',
-      timezone: 'UTC',
-    });
-    const flaky = await enrol(t, {
-      campaign: 'upper-back-relief-demo',
-      channel: 'sms',
-      phone: '+12133734255',
-      timezone: 'UTC',
-    });
-    const limited = await enrol(t, {
-      campaign: 'upper-back-relief-demo',
-      channel: 'sms',
-      phone: '+12133734256',
-      timezone: 'UTC',
-    });
+  const first = async (id: string, status: string) => {
+    const d = await deliveriesOf(tdb.db, id);
+    return d[0]?.status === status ? d[0] : null;
+  };
+  const enrolSms = (phone: string) =>
+    enrol(t, { campaign: 'upper-back-relief-demo', channel: 'sms', phone, timezone: 'UTC' });
 
-    const first = async (id: string, status: string) => {
-      const d = await deliveriesOf(tdb.db, id);
-      return d[0]?.status === status ? d[0] : null;
-    };
+  it('fails an invalid number (Twilio 21211) at once, suppresses it and ends the enrolment', async () => {
+    twilio.failAlways('+12133734254', 400, 21211);
+    const bad = await enrolSms('+12133734254');
     const failed = await waitFor(() => first(bad, 'failed'), 'the 21211 delivery to fail');
-    expect(failed).toMatchObject({ attempts: 1, error: 'Twilio error 21211' });
-    const retried = await waitFor(() => first(flaky, 'sent'), 'the 500 delivery to go through');
-    expect(retried.attempts).toBe(2);
+    expect(failed).toMatchObject({ attempts: 1, error: 'undeliverable: Twilio 400 error 21211' });
+    const e = await tdb.db
+      .selectFrom('enrollments')
+      .selectAll()
+      .where('id', '=', bad)
+      .executeTakeFirstOrThrow();
+    expect(e).toMatchObject({ status: 'cancelled', cancel_reason: 'undeliverable' });
+    const s = await tdb.db
+      .selectFrom('suppressions')
+      .selectAll()
+      .where('address', '=', '+12133734254')
+      .executeTakeFirstOrThrow();
+    expect(s).toMatchObject({ channel: 'sms', reason: 'undeliverable: Twilio 400 error 21211' });
+    t.clock!.advance(60_000);
+    await t.get(SchedulerService).runPass();
+    expect(await deliveriesOf(tdb.db, bad)).toHaveLength(1);
+    expect(twilio.rejected.get(21211)).toBe(1); // the later tips were never tried
+  });
+
+  it('waits out a 429 for as long as Retry-After says, without spending an attempt', async () => {
+    twilio.failNext('+12133734256', 429, 20429, { retryAfterSeconds: 2 });
+    const started = Date.now();
+    const limited = await enrolSms('+12133734256');
     const throttled = await waitFor(() => first(limited, 'sent'), 'the 429 delivery to go through');
-    expect(throttled.attempts).toBe(2);
-    expect(to('+12133734254')).toHaveLength(0);
-    expect(to('+12133734255')).toHaveLength(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(throttled.attempts).toBe(1);
     expect(to('+12133734256')).toHaveLength(1);
+  });
+
+  it('settles a Twilio 500 from the message log: not there, so it is sent once more', async () => {
+    twilio.failNext('+12133734255', 500, 20500);
+    const flaky = await enrolSms('+12133734255');
+    // The outcome of a 500 is unknown: the delivery keeps its lease until it expires.
+    await waitFor(() => first(flaky, 'sending').then((d) => d?.resolution), 'the unknown outcome');
+    const listed = twilio.listRequests;
+    t.clock!.advance(3_000); // past the lease
+    const sent = await waitFor(() => first(flaky, 'sent'), 'the 500 delivery to go through');
+    expect(twilio.listRequests).toBeGreaterThan(listed); // it asked Twilio's log first
+    expect(sent).toMatchObject({
+      attempts: 2,
+      resolution: 'lease expired; not in the provider log, sent again',
+    });
+    expect(to('+12133734255')).toHaveLength(1);
+  });
+
+  it('settles a send whose answer was lost from the message log: there, so it is not sent again', async () => {
+    twilio.hangNext('+12133734257', { accept: true, ms: 1_500 }); // accepted; the answer never comes
+    const lost = await enrolSms('+12133734257');
+    await waitFor(() => to('+12133734257').length === 1, 'Twilio to accept the message');
+    await waitFor(
+      () => first(lost, 'sending').then((d) => d?.resolution),
+      'the client to time out',
+    );
+    t.clock!.advance(3_000);
+    const sent = await waitFor(() => first(lost, 'sent'), 'the lost send to be settled');
+    expect(sent).toMatchObject({
+      attempts: 1,
+      provider_id: to('+12133734257')[0]!.sid,
+      resolution: 'lease expired; found in the provider log, not sent again',
+    });
+    expect(to('+12133734257')).toHaveLength(1);
   });
 });

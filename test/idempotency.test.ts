@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../src/common/clock.js';
 import { DeliveriesRepository, QueuesService } from '../src/delivery/index.js';
-import { EnrollmentsService } from '../src/enrollments/index.js';
+import { EnrollmentsRepository, EnrollmentsService } from '../src/enrollments/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
+import { SCHEDULER_LOCK } from '../src/scheduler/scheduler.service.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { DEMO_STEPS } from './support/journey.js';
@@ -37,6 +38,30 @@ async function enrolAll(t: TestApp, emails: string[]): Promise<void> {
       'test',
     );
   }
+}
+
+/** Enrols `n` new people with their welcome due at once, and returns their enrolment ids. */
+async function enrolFresh(t: TestApp, n: number, tag: string): Promise<string[]> {
+  const service = t.get(EnrollmentsService);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = await service.enroll(
+      {
+        campaign: 'upper-back-relief-demo',
+        channel: 'email',
+        email: `${tag}${i}-${Date.now()}@example.com`,
+        timezone: 'UTC',
+        sendTime: '08:00',
+      },
+      'test',
+    );
+    ids.push(e.id);
+  }
+  return ids;
+}
+
+async function cancelAll(t: TestApp, ids: string[]): Promise<void> {
+  for (const id of ids) await t.get(EnrollmentsService).cancel(id);
 }
 
 /** Every recipient got exactly one message per step, in the same order as everyone else. */
@@ -199,5 +224,95 @@ describe('Redis wiped mid-campaign', () => {
     expect(await queued()).toBe(0);
     expectExactlyOncePerStep(smtp, emails);
     expect(smtp.messages).toHaveLength(emails.length * DEMO_STEPS.length);
+  });
+});
+
+/**
+ * The guards themselves, raced directly: API-only instances, so no background loop or worker
+ * touches these rows, each with its own connection pool (as separate processes would have).
+ */
+describe('claims under contention', () => {
+  let tdb: TestDatabase;
+  const api: TestApp[] = [];
+  const prefix = uniquePrefix();
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    for (let i = 0; i < 3; i++)
+      api.push(await startApp({ databaseUrl: tdb.url, prefix, env: { ROLE: 'api' } }));
+  });
+  afterAll(async () => {
+    for (const a of api) await a.close();
+    await dropPrefix(prefix);
+    await tdb.drop();
+  });
+
+  it('two scheduler transactions claim disjoint rows without waiting for each other (SKIP LOCKED)', async () => {
+    const repo = api[0]!.get(EnrollmentsRepository);
+    const ids = await enrolFresh(api[0]!, 6, 'skip');
+    const now = new Date('2030-01-01T00:00:00Z'); // everyone enrolled above is due by then
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let firstClaim: string[] = [];
+    const first = repo.transaction(async (trx) => {
+      firstClaim = (await repo.claimDue(trx, now, 3)).map((e) => e.id);
+      await held; // keeps its row locks until the second claim is done
+    });
+    await waitFor(() => firstClaim.length === 3, 'the first claim');
+    const started = Date.now();
+    const second = await repo.transaction(async (trx) =>
+      (await repo.claimDue(trx, now, 10)).map((e) => e.id),
+    );
+    const waited = Date.now() - started;
+    release();
+    await first;
+    expect(waited).toBeLessThan(1_000); // did not block on the first transaction's locks
+    expect(second.filter((id) => firstClaim.includes(id))).toEqual([]);
+    expect(new Set([...firstClaim, ...second])).toEqual(new Set(ids));
+    await cancelAll(api[0]!, ids);
+  });
+
+  it('a pass does nothing while another instance holds the pass lock', async () => {
+    const repo = api[0]!.get(EnrollmentsRepository);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked = false;
+    const holder = repo.transaction(async (trx) => {
+      locked = await repo.tryAdvisoryLock(trx, SCHEDULER_LOCK);
+      await held;
+    });
+    await waitFor(() => locked, 'the other instance to hold the lock');
+    const ids = await enrolFresh(api[0]!, 2, 'locked');
+    const result = await api[0]!.get(SchedulerService).runPass();
+    release();
+    await holder;
+    expect(result).toEqual({ ran: false, claimed: 0, enqueued: 0 });
+    await cancelAll(api[0]!, ids);
+  });
+
+  it('many workers claiming one delivery at once: exactly one wins', async () => {
+    const [id] = await enrolFresh(api[0]!, 1, 'claim');
+    const repo = api[0]!.get(DeliveriesRepository);
+    const e = await tdb.db
+      .selectFrom('enrollments')
+      .select('id')
+      .where('id', '=', id!)
+      .executeTakeFirstOrThrow();
+    const [d] = await repo.insertQueued(tdb.db, [
+      { enrollment_id: e.id, step: 0, step_key: 'welcome', channel: 'email' },
+    ]);
+    // Separate connections, as separate worker processes would have.
+    const repos = api.map((a) => a.get(DeliveriesRepository));
+    const claims = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => repos[i % repos.length]!.claim(d!.id, 60_000)),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const row = await tdb.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('id', '=', d!.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'sending', attempts: 1 });
+    await cancelAll(api[0]!, [id!]);
   });
 });

@@ -1,6 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../src/common/clock.js';
-import { QueueName, QueuesService } from '../src/delivery/index.js';
+import twilioSdk from 'twilio';
+import { CampaignsService } from '../src/campaigns/index.js';
+import {
+  DeliveriesRepository,
+  DeliveryMessages,
+  QueueName,
+  QueuesService,
+} from '../src/delivery/index.js';
+import { TwilioRequestClient } from '../src/channels/twilio-sms.channel.js';
 import { EnrollmentsService } from '../src/enrollments/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { SubscribersRepository } from '../src/subscribers/index.js';
@@ -48,6 +56,7 @@ describe('checks the worker makes just before sending', () => {
   });
 
   const startWorker = async () => {
+    listed = twilio.listRequests;
     worker = await startApp({
       databaseUrl: tdb.url,
       prefix,
@@ -66,6 +75,12 @@ describe('checks the worker makes just before sending', () => {
     return { id: e.id, phone };
   };
   const firstDelivery = async (id: string) => (await deliveriesOf(tdb.db, id))[0];
+  let listed = 0;
+  const listedBefore = () => listed;
+  const twilioClient = (fake: FakeTwilio) =>
+    twilioSdk(fake.accountSid, fake.authToken, {
+      httpClient: new TwilioRequestClient(new URL(fake.url), 5_000),
+    });
 
   it('skips a queued message when STOP (a suppression) lands after it was queued', async () => {
     const { id, phone } = await enrolSms();
@@ -118,45 +133,161 @@ describe('checks the worker makes just before sending', () => {
       'the job to be delayed',
     );
     const job = await queue.getJob(d.id);
-    // Held until 08:00 EDT (BullMQ stores the hold as a delay from its own "now").
-    expect(Math.abs(job!.timestamp + job!.delay - Date.parse('2030-06-02T12:00:00Z'))).toBeLessThan(
-      1000,
-    );
+    // Held until 08:00 EDT: 10 h 59 min 30 s from 21:00:30 (BullMQ counts the hold as a delay).
+    expect(Math.abs(job!.delay - (11 * 3600_000 - 30_000))).toBeLessThan(1000);
     expect((await firstDelivery(id))!.status).toBe('queued');
     expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
     clock.set('2030-06-01T16:00:00Z');
     await queue.remove(d.id);
   });
 
-  it('does not resend a message whose last attempt died mid-send', async () => {
-    const { id, phone } = await enrolSms();
-    await api.get(SchedulerService).runPass();
+  /** Makes the first delivery look like an attempt that died mid-send `ago` ms ago. */
+  const diedMidSend = async (id: string, leaseEndsIn: number) => {
     const d = (await firstDelivery(id))!;
+    const now = clock.now().getTime();
     await tdb.db
       .updateTable('deliveries')
-      .set({ status: 'sending', attempts: 1 })
+      .set({
+        status: 'sending',
+        attempts: 1,
+        claimed_at: new Date(now - 5_000),
+        check_at: new Date(now + leaseEndsIn),
+      })
       .where('id', '=', d.id)
       .execute();
-    await startWorker();
-    const failed = await waitFor(
-      async () => ((await firstDelivery(id))?.status === 'failed' ? firstDelivery(id) : null),
-      'the interrupted delivery to fail',
+    return d;
+  };
+  const renderedSms = async (deliveryId: string) => {
+    const d = (await api.get(DeliveriesRepository).loadForSend(deliveryId))!;
+    const campaign = api.get(CampaignsService).get(d.campaignId)!;
+    const built = api.get(DeliveryMessages).build(d, campaign);
+    return built.channel === 'sms' ? built.message.body : '';
+  };
+
+  it('does not resend a message whose attempt died after Twilio took it: the log says it went', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    const d = await diedMidSend(id, -1_000);
+    // What the dead worker had sent: Twilio's log holds it.
+    const client = twilioClient(twilio);
+    const earlier = await client.messages.create({
+      to: phone,
+      from: '+15005550006',
+      body: await renderedSms(d.id),
+    });
+    // Twilio's clock agrees with ours (this test's clock runs in 2030).
+    twilio.messages.find((m) => m.sid === earlier.sid)!.createdAt = new Date(
+      clock.now().getTime() - 4_000,
     );
-    expect(failed!.error).toMatch(/interrupted/);
+    await startWorker();
+    const sent = await waitFor(
+      async () => ((await firstDelivery(id))?.status === 'sent' ? firstDelivery(id) : null),
+      'the interrupted delivery to be settled',
+    );
+    expect(sent).toMatchObject({
+      provider_id: earlier.sid,
+      attempts: 1,
+      resolution: 'lease expired; found in the provider log, not sent again',
+    });
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+  });
+
+  it('sends once a message whose attempt died before Twilio took it', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    await diedMidSend(id, -1_000);
+    await startWorker();
+    const sent = await waitFor(
+      async () => ((await firstDelivery(id))?.status === 'sent' ? firstDelivery(id) : null),
+      'the interrupted delivery to be sent',
+    );
+    expect(sent).toMatchObject({
+      attempts: 2,
+      resolution: 'lease expired; not in the provider log, sent again',
+    });
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+  });
+
+  it('leaves a live lease alone: another worker may still be sending', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    const d = await diedMidSend(id, 60_000);
+    await startWorker();
+    const queue = api.get(QueuesService).queue(QueueName.Sms);
+    await waitFor(
+      async () => (await (await queue.getJob(d.id))?.getState()) === 'delayed',
+      'the job to wait for the lease',
+    );
+    expect((await firstDelivery(id))!.status).toBe('sending');
+    expect(twilio.listRequests).toBe(listedBefore());
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
+    await queue.remove(d.id);
+  });
+
+  it.each(['cancelled', 'paused', 'pending'] as const)(
+    'does not send when the enrolment turned %s after the delivery was queued',
+    async (status) => {
+      const { id, phone } = await enrolSms();
+      await api.get(SchedulerService).runPass();
+      // As if the change landed between the queueing and the claim (a race the claim must win).
+      await tdb.db.updateTable('enrollments').set({ status }).where('id', '=', id).execute();
+      await startWorker();
+      const d = await waitFor(
+        async () => ((await firstDelivery(id))?.status === 'skipped' ? firstDelivery(id) : null),
+        'the delivery to be skipped',
+      );
+      expect(d!.error).toMatch(/enrolment stopped/);
+      expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
+    },
+  );
+
+  it('still sends the last step of an enrolment that is already completed', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    await tdb.db
+      .updateTable('enrollments')
+      .set({ status: 'completed' })
+      .where('id', '=', id)
+      .execute();
+    await startWorker();
+    await waitFor(async () => (await firstDelivery(id))?.status === 'sent', 'the last step to go');
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+  });
+
+  it('skips a delivery whose person no longer has an address on its channel', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    const e = await tdb.db
+      .selectFrom('enrollments')
+      .select('subscriber_id')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    await tdb.db
+      .updateTable('subscribers')
+      .set({ email: `moved-${id}@example.com`, phone: null })
+      .where('id', '=', e.subscriber_id)
+      .execute();
+    await startWorker();
+    const d = await waitFor(
+      async () => ((await firstDelivery(id))?.status === 'skipped' ? firstDelivery(id) : null),
+      'the delivery to be skipped',
+    );
+    expect(d!.error).toBe('no address for channel');
     expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
   });
 
-  it('skips what is queued when the enrolment is cancelled', async () => {
+  it('skips what is queued when the enrolment is cancelled through the service', async () => {
     const { id, phone } = await enrolSms();
     await api.get(SchedulerService).runPass();
     await api.get(EnrollmentsService).cancel(id);
-    await startWorker();
     const d = await firstDelivery(id);
-    expect(d!.status).toBe('skipped');
+    expect(d).toMatchObject({ status: 'skipped', error: 'cancelled: operator' });
+    await startWorker();
     await waitFor(
       async () => (await api.get(QueuesService).queue(QueueName.Sms).getJob(d!.id)) === undefined,
       'the job to finish',
     );
+    expect((await firstDelivery(id))!.status).toBe('skipped');
     expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
   });
 

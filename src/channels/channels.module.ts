@@ -14,7 +14,7 @@ import { TwilioSmsChannel } from './twilio-sms.channel.js';
       inject: [CONFIG],
       useFactory: (c: AppConfig) =>
         c.smtpUrl
-          ? new SmtpEmailChannel(c.smtpUrl, c.mailFrom)
+          ? new SmtpEmailChannel(c.smtpUrl, c.mailFrom, c.delivery.sendTimeoutMs)
           : new OutboxEmailChannel(c.outboxDir, c.mailFrom),
     },
     {
@@ -24,6 +24,7 @@ import { TwilioSmsChannel } from './twilio-sms.channel.js';
         c.twilio
           ? new TwilioSmsChannel({
               ...c.twilio,
+              timeoutMs: c.delivery.sendTimeoutMs,
               // Twilio must be able to reach us: only with a PUBLIC_URL that is not this machine.
               statusCallback: /^https?:\/\/(localhost|127\.|\[::1\])/.test(c.publicUrl)
                 ? undefined

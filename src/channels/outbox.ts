@@ -1,16 +1,30 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import {
   EmailChannel,
   SmsChannel,
   type EmailMessage,
+  type LookupResult,
   type SendResult,
   type SmsMessage,
 } from './channel.types.js';
 
 function fileStem(reference: string): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-')}-${reference}`;
+}
+
+/** The outbox is its own log: a file named after the reference means the message went. */
+async function findInOutbox(dir: string, reference: string, ext: string): Promise<LookupResult> {
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return { found: false };
+    throw err;
+  }
+  const file = files.find((f) => f.endsWith(`-${reference}${ext}`));
+  return file ? { found: true, providerId: `outbox:${file}` } : { found: false };
 }
 
 /** Writes each email as a .eml file: the development default, needing no credentials. */
@@ -37,12 +51,17 @@ export class OutboxEmailChannel extends EmailChannel {
       html: m.html,
       text: m.text,
       replyTo: m.replyTo,
+      messageId: m.messageId,
       headers: m.headers,
     });
     await mkdir(this.dir, { recursive: true });
     const file = `${fileStem(m.reference)}.eml`;
     await writeFile(join(this.dir, file), info.message as Buffer);
     return { providerId: `outbox:${file}` };
+  }
+
+  lookup(m: EmailMessage): Promise<LookupResult> {
+    return findInOutbox(this.dir, m.reference, '.eml');
   }
 }
 
@@ -62,5 +81,9 @@ export class OutboxSmsChannel extends SmsChannel {
     const file = `${fileStem(m.reference)}.sms.txt`;
     await writeFile(join(this.dir, file), `To: ${m.to}\nFrom: ${this.from}\n\n${m.body}\n`);
     return { providerId: `outbox:${file}` };
+  }
+
+  lookup(m: SmsMessage): Promise<LookupResult> {
+    return findInOutbox(this.dir, m.reference, '.sms.txt');
   }
 }

@@ -1,25 +1,103 @@
 import twilio from 'twilio';
-import { SendError, SmsChannel, type SendResult, type SmsMessage } from './channel.types.js';
+import {
+  SendError,
+  SmsChannel,
+  type FaultKind,
+  type LookupResult,
+  type SendResult,
+  type SmsMessage,
+} from './channel.types.js';
 
-type RequestOptions = Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0];
+type Base = InstanceType<typeof twilio.RequestClient>;
+type RequestOptions<T> = Parameters<Base['request']>[0] & { data?: T };
+type Response<T> = Awaited<ReturnType<Base['request']>> & { body: T };
 
-/** Points the real twilio client at another base URL (a local fake, a proxy): TWILIO_API_URL. */
-export class RebasedRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: URL) {
-    super({ keepAlive: true });
+/**
+ * The twilio client's HTTP layer, with two additions: an optional base URL (TWILIO_API_URL,
+ * for a local fake or a proxy), and Retry-After kept on a 429. The client builds its errors
+ * from the body alone, so the header's value is copied into the body's `details`.
+ */
+export class TwilioRequestClient extends twilio.RequestClient {
+  constructor(
+    private readonly base: URL | undefined,
+    timeoutMs: number,
+  ) {
+    super({ keepAlive: true, timeout: timeoutMs });
   }
 
-  override request<T>(opts: RequestOptions) {
-    const original = new URL(opts.uri);
-    const uri = new URL(original.pathname + original.search, this.base).toString();
-    return super.request<T>({ ...opts, uri } as RequestOptions & { data?: T });
+  override async request<T>(opts: RequestOptions<T>): Promise<Response<T>> {
+    let uri = opts.uri;
+    if (this.base) {
+      const original = new URL(opts.uri);
+      uri = new URL(original.pathname + original.search, this.base).toString();
+    }
+    const res = (await super.request<T>({ ...opts, uri })) as Response<T>;
+    const retryAfter = Number(header(res.headers, 'retry-after'));
+    if (res.statusCode === 429 && retryAfter > 0) {
+      try {
+        const raw = res.body as unknown;
+        const body = typeof raw === 'string' ? JSON.parse(raw) : { ...(raw as object) };
+        body.details = { ...body.details, retry_after_ms: retryAfter * 1000 };
+        return { ...res, body: JSON.stringify(body) as T };
+      } catch {
+        return res;
+      }
+    }
+    return res;
   }
 }
 
-// Twilio error codes that no retry can fix: bad or unreachable number, opted out, blocked.
-const PERMANENT_CODES = new Set([
-  21211, 21214, 21217, 21408, 21606, 21610, 21612, 21614, 30003, 30004, 30005, 30006, 30007,
+function header(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (k.toLowerCase() === name) return Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return undefined;
+}
+
+/** This address can never get a text: suppress it. */
+const RECIPIENT_CODES = new Set([21211, 21214, 21217, 21610, 21612, 21614]);
+/** Our account or sender is wrong: no message can go until the operator fixes it. */
+const CONFIG_CODES = new Set([
+  20003, 20005, 20008, 20404, 21212, 21603, 21606, 21659, 21660, 21701, 21703, 21704, 21705, 30032,
 ]);
+/** Network failures before the request left: nothing can have been sent. */
+const NOT_SENT_NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+export interface TwilioFailure {
+  status?: number;
+  code?: number | string;
+  message?: string;
+  details?: { retry_after_ms?: number };
+}
+
+/** Sorts a Twilio REST failure by who is at fault (see FaultKind). */
+export function classifyTwilioError(e: TwilioFailure): {
+  kind: FaultKind;
+  label: string;
+  retryAfterMs?: number;
+} {
+  const code = typeof e.code === 'number' ? e.code : undefined;
+  const label = `Twilio ${e.status ?? e.code ?? 'network'}${code ? ` error ${code}` : ''}`;
+  if (e.status === 429 || code === 20429 || code === 14107)
+    return { kind: 'rate-limit', label, retryAfterMs: e.details?.retry_after_ms };
+  if (code && RECIPIENT_CODES.has(code)) return { kind: 'recipient', label };
+  if ((code && CONFIG_CODES.has(code)) || e.status === 401 || e.status === 403)
+    return { kind: 'config', label };
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+    return { kind: 'message', label }; // this request is wrong; the same one will not pass
+  if (typeof e.status === 'number') return { kind: 'unknown', label }; // 5xx: it may have gone
+  if (typeof e.code === 'string' && NOT_SENT_NETWORK.has(e.code)) return { kind: 'outage', label };
+  return { kind: 'unknown', label }; // timeout or reset: the request may have arrived
+}
+
+/** The body as we compare it with Twilio's log: whitespace evened, sealed link tokens cut. */
+export function smsFingerprint(body: string): string {
+  return body
+    .replace(/\/[A-Za-z0-9_-]{40,}/g, '/~')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
 
 export class TwilioSmsChannel extends SmsChannel {
   readonly name = 'twilio';
@@ -32,18 +110,24 @@ export class TwilioSmsChannel extends SmsChannel {
       from: string;
       apiUrl?: string;
       statusCallback?: string;
+      timeoutMs?: number;
     },
   ) {
     super();
     this.client = twilio(opts.accountSid, opts.authToken, {
-      httpClient: opts.apiUrl
-        ? new RebasedRequestClient(new URL(opts.apiUrl))
-        : new twilio.RequestClient({ keepAlive: true }),
+      httpClient: new TwilioRequestClient(
+        opts.apiUrl ? new URL(opts.apiUrl) : undefined,
+        opts.timeoutMs ?? 20_000,
+      ),
     });
   }
 
+  private get usesService(): boolean {
+    return this.opts.from.startsWith('MG');
+  }
+
   async send(m: SmsMessage): Promise<SendResult> {
-    const sender = this.opts.from.startsWith('MG')
+    const sender = this.usesService
       ? { messagingServiceSid: this.opts.from }
       : { from: this.opts.from };
     try {
@@ -55,24 +139,53 @@ export class TwilioSmsChannel extends SmsChannel {
       });
       return { providerId: message.sid };
     } catch (err) {
-      const e = err as {
-        status?: number;
-        code?: number;
-        message?: string;
-        headers?: Record<string, string>;
-      };
-      if (e.status === 429) throw new SendError('Twilio rate limit', false, e.code ?? 429, 1000);
-      if (typeof e.code === 'number' && PERMANENT_CODES.has(e.code))
-        throw new SendError(`Twilio error ${e.code}`, true, e.code);
-      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-        // Other 4xx: our request or account is wrong; retrying the same request will not help.
-        throw new SendError(
-          `Twilio ${e.status}${e.code ? ` error ${e.code}` : ''}`,
-          true,
-          e.code ?? e.status,
-        );
-      }
-      throw new SendError(`Twilio ${e.status ?? 'network'} error`, false, e.code ?? e.status);
+      throw toSendError(err);
     }
   }
+
+  /** Fetches the account: proves the credentials work (the probe of a paused channel). */
+  override async verify(): Promise<void> {
+    try {
+      await this.client.api.v2010.accounts(this.opts.accountSid).fetch();
+    } catch (err) {
+      throw toSendError(err);
+    }
+  }
+
+  /**
+   * Asks Twilio's message log whether this text went out: messages to the number from our
+   * sender since the day the attempt started, matched on the body and the time.
+   */
+  override async lookup(m: SmsMessage, since: Date): Promise<LookupResult> {
+    const day = new Date(Date.UTC(since.getUTCFullYear(), since.getUTCMonth(), since.getUTCDate()));
+    // A day back too: DateSent> is exclusive and counts whole UTC days.
+    day.setUTCDate(day.getUTCDate() - 1);
+    const wanted = smsFingerprint(m.body);
+    const earliest = since.getTime() - 60_000; // clocks differ a little
+    try {
+      const messages = await this.client.messages.list({
+        to: m.to,
+        ...(this.usesService ? {} : { from: this.opts.from }),
+        dateSentAfter: day,
+        limit: 200,
+      });
+      const match = messages.find(
+        (msg) =>
+          smsFingerprint(msg.body ?? '') === wanted &&
+          (!this.usesService || msg.messagingServiceSid === this.opts.from) &&
+          (msg.dateCreated ? msg.dateCreated.getTime() >= earliest : true),
+      );
+      return match
+        ? { found: true, providerId: match.sid, sentAt: match.dateCreated ?? undefined }
+        : { found: false };
+    } catch (err) {
+      throw toSendError(err);
+    }
+  }
+}
+
+function toSendError(err: unknown): SendError {
+  const e = err as TwilioFailure;
+  const { kind, label, retryAfterMs } = classifyTwilioError(e);
+  return new SendError(label, kind, e.code ?? e.status, retryAfterMs);
 }

@@ -78,6 +78,18 @@ const schema = z
     SEND_ATTEMPTS: int(1, 50).default(6),
     SIGNUP_RATE_PER_MINUTE: int(1, 100_000).default(10),
     SEND_BACKOFF_MS: int(10, 3_600_000).default(5000),
+    // A provider call that takes longer than this is abandoned (its outcome is then unknown).
+    SEND_TIMEOUT_MS: int(100, 300_000).default(20_000),
+    // A claim is a lease: past it, the reconciler settles the attempt. Longer than any send.
+    DELIVERY_LEASE_MS: int(1_000, 3_600_000).default(60_000),
+    // A queued delivery untouched this long has its BullMQ job checked (and re-added if lost).
+    JOB_CHECK_MS: int(1_000, 86_400_000).default(120_000),
+    // How long an unknown outcome may stay unresolved (provider log unreachable) before it fails.
+    UNRESOLVED_GIVE_UP_MS: int(1_000, 30 * 86_400_000).default(86_400_000),
+    // A channel paused for a configuration fault is re-checked this often.
+    CHANNEL_PROBE_MS: int(100, 3_600_000).default(30_000),
+    // BullMQ job lock: a job whose worker died is picked up again after about this long.
+    WORKER_LOCK_MS: int(1_000, 600_000).default(30_000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -93,6 +105,13 @@ const schema = z
             message: 'is required when any TWILIO_* setting is set',
           });
       }
+    }
+    if (env.DELIVERY_LEASE_MS < 2 * env.SEND_TIMEOUT_MS + 1_000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DELIVERY_LEASE_MS'],
+        message: `must be at least twice SEND_TIMEOUT_MS plus a second (${2 * env.SEND_TIMEOUT_MS + 1_000}), so that a send has surely ended when its lease does`,
+      });
     }
     if (env.NODE_ENV === 'production') {
       for (const key of ['APP_SECRET', 'ADMIN_TOKEN', 'PUBLIC_URL'] as const) {
@@ -132,6 +151,14 @@ export interface AppConfig {
   signupRatePerMinute: number;
   /** First retry delay; each later one doubles. */
   sendBackoffMs: number;
+  delivery: {
+    sendTimeoutMs: number;
+    leaseMs: number;
+    jobCheckMs: number;
+    unresolvedGiveUpMs: number;
+    channelProbeMs: number;
+    workerLockMs: number;
+  };
   logLevel: string;
 }
 
@@ -182,6 +209,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendAttempts: e.SEND_ATTEMPTS,
     signupRatePerMinute: e.SIGNUP_RATE_PER_MINUTE,
     sendBackoffMs: e.SEND_BACKOFF_MS,
+    delivery: {
+      sendTimeoutMs: e.SEND_TIMEOUT_MS,
+      leaseMs: e.DELIVERY_LEASE_MS,
+      jobCheckMs: e.JOB_CHECK_MS,
+      unresolvedGiveUpMs: e.UNRESOLVED_GIVE_UP_MS,
+      channelProbeMs: e.CHANNEL_PROBE_MS,
+      workerLockMs: e.WORKER_LOCK_MS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -11,6 +11,8 @@ type AutoTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 export type Channel = 'email' | 'sms';
 export type EnrollmentStatus = 'pending' | 'active' | 'paused' | 'completed' | 'cancelled';
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'skipped';
+/** Final states: a delivery in one of these never changes again (but sent → delivered | failed by callback). */
+export const FINAL_DELIVERY_STATUSES = ['sent', 'delivered', 'failed', 'skipped'] as const;
 
 export interface SubscribersTable {
   id: Generated<string>;
@@ -56,6 +58,12 @@ export interface DeliveriesTable {
   created_at: AutoTimestamp;
   updated_at: AutoTimestamp;
   sent_at: NullableTimestamp;
+  /** Open deliveries only: when the reconciler next looks (queued: job check; sending: lease end). */
+  check_at: NullableTimestamp;
+  /** When the current attempt claimed the delivery. */
+  claimed_at: NullableTimestamp;
+  /** How an unknown outcome (a crash or timeout mid-send) was settled, or why it is not yet. */
+  resolution: string | null;
 }
 
 export interface SuppressionsTable {

@@ -17,7 +17,11 @@ export interface DeliveryForSend {
   status: Delivery['status'];
   step: number;
   channel: Channel;
+  /** Claims so far; the claim in hand is attempt number `attempts` (the fencing token). */
   attempts: number;
+  checkAt: Date | null;
+  claimedAt: Date | null;
+  resolution: string | null;
   enrollmentId: string;
   enrollmentStatus: string;
   campaignId: string;
@@ -28,7 +32,35 @@ export interface DeliveryForSend {
   name: string | null;
 }
 
-export type SkipReason = 'enrollment-not-active' | 'suppressed' | 'gone';
+/**
+ * Every way a delivery's status may change, as data. Each repository method names its row
+ * here, so a transition not listed cannot happen, and a repeated or late one changes nothing.
+ *
+ *   queued ──claim──▶ sending ──sent──▶ sent ──delivered──▶ delivered
+ *     │  ▲               │                 └──undelivered──▶ failed
+ *     │  └─release/retry/requeue (lease expired and the provider has no record)
+ *     ├──skip──▶ skipped                   sending ──fail──▶ failed
+ *     └──fail──▶ failed
+ */
+export const TRANSITIONS = {
+  claim: { from: ['queued'], to: 'sending' },
+  /** Undo a claim that must wait (quiet hours, a paused channel, a rate limit): not an attempt. */
+  release: { from: ['sending'], to: 'queued' },
+  /** A temporary error for this recipient: try again after a backoff. */
+  retry: { from: ['sending'], to: 'queued' },
+  /** A lease expired and the provider has no record of the message: send it again. */
+  requeue: { from: ['sending'], to: 'queued' },
+  /** From queued too: a worker's late record of a send that the reconciler had requeued. */
+  sent: { from: ['sending', 'queued'], to: 'sent' },
+  fail: { from: ['queued', 'sending'], to: 'failed' },
+  skip: { from: ['queued'], to: 'skipped' },
+  delivered: { from: ['sent'], to: 'delivered' },
+  undelivered: { from: ['sent'], to: 'failed' },
+} as const satisfies Record<string, { from: readonly DeliveryStatus[]; to: DeliveryStatus }>;
+
+export type Transition = keyof typeof TRANSITIONS;
+
+const after = (now: Date, ms: number) => new Date(now.getTime() + ms);
 
 @Injectable()
 export class DeliveriesRepository {
@@ -37,17 +69,28 @@ export class DeliveriesRepository {
     private readonly clock: Clock,
   ) {}
 
-  /** Inserts one queued delivery per (enrolment, step); existing ones are left alone and not returned. */
+  /**
+   * Inserts one queued delivery per (enrolment, step); existing ones are left alone and not
+   * returned. `checkAfterMs`: when the reconciler first makes sure its job exists.
+   */
   async insertQueued(
     trx: Executor,
     rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[],
+    checkAfterMs = 120_000,
   ): Promise<{ id: string; channel: Channel }[]> {
     if (rows.length === 0) return [];
     const now = this.clock.now();
+    const checkAt = after(now, checkAfterMs);
     return trx
       .insertInto('deliveries')
       .values(
-        rows.map((r) => ({ ...r, status: 'queued' as const, created_at: now, updated_at: now })),
+        rows.map((r) => ({
+          ...r,
+          status: 'queued' as const,
+          created_at: now,
+          updated_at: now,
+          check_at: checkAt,
+        })),
       )
       .onConflict((oc) => oc.columns(['enrollment_id', 'step']).doNothing())
       .returning(['id', 'channel'])
@@ -65,6 +108,9 @@ export class DeliveriesRepository {
         'd.step',
         'd.channel',
         'd.attempts',
+        'd.check_at as checkAt',
+        'd.claimed_at as claimedAt',
+        'd.resolution',
         'e.id as enrollmentId',
         'e.status as enrollmentStatus',
         'e.campaign_id as campaignId',
@@ -81,14 +127,16 @@ export class DeliveriesRepository {
   /**
    * Claims a delivery for sending in one statement: queued → sending, only if its enrolment
    * is still live, the person has an address on the channel and that address is not
-   * suppressed. A STOP or pause that lands first wins. Returns what the send needs, or
-   * undefined when there is nothing to send (see loadForSend for why).
+   * suppressed. A STOP or pause that lands first wins. The claim is a lease until
+   * now + `leaseMs`; past it the reconciler settles the attempt. Returns what the send needs,
+   * or undefined when there is nothing to send (see loadForSend for why).
    */
-  async claim(id: string): Promise<DeliveryForSend | undefined> {
+  async claim(id: string, leaseMs: number): Promise<DeliveryForSend | undefined> {
     const now = this.clock.now();
     const { rows } = await sql<DeliveryForSend>`
       UPDATE deliveries AS d
-         SET status = 'sending', attempts = d.attempts + 1, updated_at = ${now}
+         SET status = 'sending', attempts = d.attempts + 1, updated_at = ${now},
+             claimed_at = ${now}, check_at = ${after(now, leaseMs)}
         FROM enrollments AS e
         JOIN subscribers AS s ON s.id = e.subscriber_id
        WHERE d.id = ${id}
@@ -100,93 +148,176 @@ export class DeliveriesRepository {
                SELECT 1 FROM suppressions
                 WHERE address = (CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END))
       RETURNING d.id, d.status, d.step, d.channel, d.attempts,
+                d.check_at AS "checkAt", d.claimed_at AS "claimedAt", d.resolution,
                 e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.campaign_id AS "campaignId",
                 e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name`.execute(this.db);
     return rows[0];
   }
 
-  /** Undoes a claim that must wait (quiet hours): back to queued, the attempt not counted. */
-  async release(id: string): Promise<void> {
-    await this.db
+  /**
+   * Moves one delivery along `name`'s row of TRANSITIONS. With `attempt`, only while the
+   * claim of that number is the latest (a fencing token: a stale worker changes nothing).
+   * Returns whether the row moved.
+   */
+  private async transition(
+    key: { id: string; attempt?: number } | { providerId: string } | { enrollmentId: string },
+    name: Transition,
+    set: Partial<{
+      error: string | null;
+      provider_id: string;
+      sent_at: Date;
+      check_at: Date | null;
+      resolution: string | null;
+      attemptsDelta: -1;
+    }> = {},
+    trx: Executor = this.db,
+  ): Promise<boolean> {
+    const { from, to } = TRANSITIONS[name];
+    const { attemptsDelta, error, ...rest } = set;
+    let q = trx
       .updateTable('deliveries')
       .set((eb) => ({
-        status: 'queued',
-        attempts: eb('attempts', '-', 1),
+        status: to,
         updated_at: this.clock.now(),
+        ...rest,
+        ...(error !== undefined ? { error: error?.slice(0, 500) ?? null } : {}),
+        ...(attemptsDelta ? { attempts: eb('attempts', '+', attemptsDelta) } : {}),
       }))
-      .where('id', '=', id)
-      .where('status', '=', 'sending')
-      .execute();
+      .where('status', 'in', [...from]);
+    if ('id' in key) {
+      q = q.where('id', '=', key.id);
+      if (key.attempt !== undefined) q = q.where('attempts', '=', key.attempt);
+    } else if ('providerId' in key) {
+      q = q.where('provider_id', '=', key.providerId);
+    } else {
+      q = q.where('enrollment_id', '=', key.enrollmentId);
+    }
+    const result = await q.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Undoes a claim that must wait: back to queued, the attempt not counted. */
+  release(id: string, attempt: number, checkAt: Date): Promise<boolean> {
+    return this.transition({ id, attempt }, 'release', { attemptsDelta: -1, check_at: checkAt });
   }
 
   /**
-   * Moves deliveries matched by `key` from one of `from` to `to`. The `from` condition makes
-   * every transition safe to repeat and keeps late reports from undoing later states.
+   * The provider accepted the message. Also from queued with the same attempt number: the
+   * reconciler may have requeued a send whose record came late, and the record must win.
    */
-  private async transition(
-    key: { id: string } | { providerId: string } | { enrollmentId: string },
-    from: DeliveryStatus[],
-    to: DeliveryStatus,
-    fields: { error?: string | null; providerId?: string; sent?: boolean } = {},
+  markSent(
+    id: string,
+    attempt: number,
+    providerId: string,
+    extra: { resolution?: string; sentAt?: Date } = {},
+  ): Promise<boolean> {
+    return this.transition({ id, attempt }, 'sent', {
+      provider_id: providerId,
+      error: null,
+      sent_at: extra.sentAt ?? this.clock.now(),
+      check_at: null,
+      ...(extra.resolution ? { resolution: extra.resolution } : {}),
+    });
+  }
+
+  /** A final failure with its reason. Without `attempt`, whatever claim is current. */
+  markFailed(
+    id: string,
+    error: string,
+    attempt?: number,
     trx: Executor = this.db,
-  ): Promise<void> {
-    const now = this.clock.now();
-    const column = 'id' in key ? 'id' : 'providerId' in key ? 'provider_id' : 'enrollment_id';
-    const value = 'id' in key ? key.id : 'providerId' in key ? key.providerId : key.enrollmentId;
-    await trx
-      .updateTable('deliveries')
-      .set({
-        status: to,
-        updated_at: now,
-        ...(fields.error !== undefined ? { error: fields.error?.slice(0, 500) ?? null } : {}),
-        ...(fields.providerId ? { provider_id: fields.providerId } : {}),
-        ...(fields.sent ? { sent_at: now } : {}),
-      })
-      .where(column, '=', value)
-      .where('status', 'in', from)
-      .execute();
+  ): Promise<boolean> {
+    return this.transition({ id, attempt }, 'fail', { error, check_at: null }, trx);
   }
 
-  markSent(id: string, providerId: string): Promise<void> {
-    return this.transition({ id }, ['sending'], 'sent', { providerId, error: null, sent: true });
+  /** Back to queued after a temporary error, so the retry can claim it again. */
+  markRetrying(id: string, attempt: number, error: string, checkAt: Date): Promise<boolean> {
+    return this.transition({ id, attempt }, 'retry', { error, check_at: checkAt });
   }
 
-  markFailed(id: string, error: string): Promise<void> {
-    return this.transition({ id }, ['queued', 'sending'], 'failed', { error });
+  /** Nothing to send any more (opted out, stopped): a final state with its reason. */
+  markSkipped(id: string, reason: string): Promise<boolean> {
+    return this.transition({ id }, 'skip', { error: reason, check_at: null });
   }
 
   /** The provider confirmed the message reached the handset. Late or repeated reports are harmless. */
-  markDelivered(providerId: string): Promise<void> {
-    return this.transition({ providerId }, ['sent'], 'delivered');
+  markDelivered(providerId: string): Promise<boolean> {
+    return this.transition({ providerId }, 'delivered');
   }
 
   /** The provider accepted the message but could not deliver it. */
-  markUndelivered(providerId: string, error: string): Promise<void> {
-    return this.transition({ providerId }, ['sent'], 'failed', { error });
+  markUndelivered(providerId: string, error: string): Promise<boolean> {
+    return this.transition({ providerId }, 'undelivered', { error });
   }
 
-  /** Back to queued after a transient error, so the retry can claim it again. */
-  markRetrying(id: string, error: string): Promise<void> {
-    return this.transition({ id }, ['sending'], 'queued', { error });
+  /**
+   * Takes the settling of an expired lease: only one reconciler (or worker) wins, and it
+   * holds a new lease while it asks the provider. False when the lease is live or taken.
+   */
+  async takeExpiredLease(id: string, attempt: number, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const result = await this.db
+      .updateTable('deliveries')
+      .set({ check_at: after(now, leaseMs), updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .where('attempts', '=', attempt)
+      .where('check_at', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
-  markSkipped(id: string, reason: string): Promise<void> {
-    return this.transition({ id }, ['queued'], 'skipped', { error: reason });
+  /** An expired lease whose message the provider has no record of: queue it to send again. */
+  requeue(id: string, attempt: number, resolution: string, checkAt: Date): Promise<boolean> {
+    return this.transition({ id, attempt }, 'requeue', { resolution, check_at: checkAt });
   }
 
-  /** Deliveries still queued a while after they were last touched: their job may be lost. */
-  async findStaleQueued(
-    olderThan: Date,
+  /** Notes on a delivery still in `sending` why its outcome is not settled yet. */
+  async noteUnresolved(id: string, attempt: number, resolution: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ resolution: resolution.slice(0, 500), updated_at: this.clock.now() })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .where('attempts', '=', attempt)
+      .execute();
+  }
+
+  /** Open deliveries due a look by the reconciler, oldest first. */
+  findDue(
+    now: Date,
     limit: number,
-  ): Promise<{ id: string; channel: Channel }[]> {
+  ): Promise<{ id: string; channel: Channel; status: DeliveryStatus }[]> {
     return this.db
       .selectFrom('deliveries')
-      .select(['id', 'channel'])
-      .where('status', '=', 'queued')
-      .where('updated_at', '<', olderThan)
-      .orderBy('updated_at')
+      .select(['id', 'channel', 'status'])
+      .where('status', 'in', ['queued', 'sending'])
+      .where('check_at', '<=', now)
+      .orderBy('check_at')
       .limit(limit)
       .execute();
+  }
+
+  /** Puts queued deliveries to the back of the reconciler's line: their jobs were fine. */
+  async pushBack(ids: string[], checkAt: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('deliveries')
+      .set({ check_at: checkAt })
+      .where('id', 'in', ids)
+      .where('status', '=', 'queued')
+      .execute();
+  }
+
+  /** Deliveries whose outcome is unknown and could not be settled yet (for /metrics). */
+  async countUnresolved(): Promise<number> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'sending')
+      .where('resolution', 'like', 'unresolved%')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /** Removes deliveries that never left (status queued); returns the lowest step removed. */
@@ -200,8 +331,8 @@ export class DeliveriesRepository {
     return rows.length ? Math.min(...rows.map((r) => r.step)) : null;
   }
 
-  skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {
-    return this.transition({ enrollmentId }, ['queued'], 'skipped', { error: reason }, trx);
+  async skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {
+    await this.transition({ enrollmentId }, 'skip', { error: reason, check_at: null }, trx);
   }
 
   async listForEnrollment(enrollmentId: string): Promise<Delivery[]> {

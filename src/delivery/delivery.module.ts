@@ -5,6 +5,9 @@ import { QueuesService } from './queues.service.js';
 import { ConfirmationProcessor } from './confirmation.processor.js';
 import { SendProcessor } from './send.processor.js';
 import { WorkersService } from './workers.service.js';
+import { ChannelFaults } from './channel-faults.js';
+import { DeliveryMessages } from './delivery-message.js';
+import { LeaseResolver } from './lease-resolver.js';
 
 /** Queues and the delivery log everywhere; the workers only where this process runs them. */
 @Module({})
@@ -17,11 +20,22 @@ export class DeliveryModule {
         DeliveriesRepository,
         QueuesService,
         MessageComposer,
+        DeliveryMessages,
+        LeaseResolver,
+        ChannelFaults,
         SendProcessor,
         ConfirmationProcessor,
         ...(opts.workers ? [WorkersService] : []),
       ],
-      exports: [DeliveriesRepository, QueuesService, MessageComposer, SendProcessor],
+      exports: [
+        DeliveriesRepository,
+        QueuesService,
+        MessageComposer,
+        SendProcessor,
+        LeaseResolver,
+        ChannelFaults,
+        DeliveryMessages,
+      ],
     };
   }
 }

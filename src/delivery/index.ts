@@ -4,3 +4,7 @@ export { QueuesService } from './queues.service.js';
 export { DeliveryModule } from './delivery.module.js';
 export { SendProcessor } from './send.processor.js';
 export { MessageComposer } from './message-composer.js';
+export { LeaseResolver, type Settlement } from './lease-resolver.js';
+export { ChannelFaults, type ChannelFault } from './channel-faults.js';
+export { DeliveryMessages } from './delivery-message.js';
+export { TRANSITIONS } from './deliveries.repository.js';

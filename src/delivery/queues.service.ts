@@ -50,6 +50,33 @@ export class QueuesService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Makes sure each queued delivery has a live BullMQ job: a job that is missing (Redis was
+   * wiped or restarted empty, a crash between commit and enqueue) or already finished
+   * (failed after too many stalls) is added again. Returns the ids that had to be re-added.
+   * Adding is harmless when a job appears meanwhile: the job id is the delivery id.
+   */
+  async ensureJobs(deliveries: { id: string; channel: Channel }[]): Promise<string[]> {
+    const missing: { id: string; channel: Channel }[] = [];
+    for (let i = 0; i < deliveries.length; i += 100) {
+      const chunk = deliveries.slice(i, i + 100);
+      const states = await Promise.all(
+        chunk.map((d) => this.queues[queueForChannel(d.channel)].getJobState(d.id)),
+      );
+      for (const [k, state] of states.entries()) {
+        const d = chunk[k]!;
+        if (state === 'failed' || state === 'completed') {
+          await this.queues[queueForChannel(d.channel)].remove(d.id);
+          missing.push(d);
+        } else if (state === 'unknown') {
+          missing.push(d);
+        }
+      }
+    }
+    await this.enqueueDeliveries(missing);
+    return missing.map((d) => d.id);
+  }
+
   /** The double opt-in message; `attempt` numbers resends so each gets a job of its own. */
   async enqueueConfirmation(
     enrollmentId: string,

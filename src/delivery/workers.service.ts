@@ -7,16 +7,21 @@ import {
 } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { EmailChannel, SendError, SmsChannel } from '../channels/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
+import { ChannelFaults } from './channel-faults.js';
+import { ConfirmationProcessor } from './confirmation.processor.js';
 import { JobName, QueueName } from './jobs.js';
 import { createRedis } from './redis.js';
-import { ConfirmationProcessor } from './confirmation.processor.js';
 import { SendProcessor } from './send.processor.js';
 import { safeError } from '../common/mask.js';
 
 type Handler = (job: Job, token: string | undefined, worker: Worker) => Promise<unknown>;
 
-/** Runs the BullMQ workers of this process (ROLE=worker or all). */
+/** How long shutdown waits for the jobs in flight before closing the workers by force. */
+const CLOSE_GRACE_MS = 10_000;
+
+/** Runs the BullMQ workers of this process (ROLE=worker or all), and probes paused channels. */
 @Injectable()
 export class WorkersService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WorkersService.name);
@@ -24,11 +29,15 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
   private readonly connections: Redis[] = [];
   /** Every job name has exactly one handler; the type makes a missing one a compile error. */
   private readonly handlers: Record<JobName, Handler>;
+  private probeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
-    send: SendProcessor,
+    private readonly send: SendProcessor,
     confirm: ConfirmationProcessor,
+    private readonly faults: ChannelFaults,
+    private readonly email: EmailChannel,
+    private readonly sms: SmsChannel,
   ) {
     this.handlers = {
       [JobName.SendDelivery]: (job, token, worker) => send.process(job, token, worker),
@@ -60,6 +69,10 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
           prefix: this.config.queuePrefix,
           concurrency,
           limiter: { max: ratePerSecond, duration: 1000 },
+          lockDuration: this.config.delivery.workerLockMs,
+          // A job whose worker died is simply run again: the delivery's lease, not BullMQ,
+          // decides whether anything is sent. So stalls never fail a job.
+          maxStalledCount: 1_000,
         },
       );
       worker.on('error', (err) =>
@@ -67,11 +80,66 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
       );
       this.workers.push(worker);
     }
+    this.scheduleProbe(1_000);
   }
 
-  /** Stops taking jobs and lets the ones in flight finish. */
+  private scheduleProbe(delayMs: number): void {
+    this.probeTimer = setTimeout(() => {
+      void this.probe()
+        .catch((err) => this.logger.warn({ err: safeError(err) }, 'channel probe failed'))
+        .finally(() => {
+          if (this.probeTimer) this.scheduleProbe(this.config.delivery.channelProbeMs);
+        });
+    }, delayMs);
+    this.probeTimer.unref();
+  }
+
+  /**
+   * For each channel paused by a configuration fault: checks the setup (SMTP login, Twilio
+   * account) and, when it passes, resumes the queue for every instance. A fault the check
+   * cannot see (a refused sender) pauses the queue again at the next send.
+   */
+  async probe(): Promise<void> {
+    const channels = { [QueueName.Email]: this.email, [QueueName.Sms]: this.sms };
+    for (const queue of Object.values(QueueName)) {
+      const fault = await this.faults.get(queue);
+      if (!fault) continue;
+      if (!(await this.faults.takeProbe(queue, this.config.delivery.channelProbeMs))) continue;
+      try {
+        await channels[queue].verify();
+      } catch (err) {
+        const message = err instanceof SendError ? err.message : 'probe failed';
+        await this.faults.probeFailed(queue, fault, message);
+        continue;
+      }
+      await this.faults.clear(queue, fault);
+    }
+  }
+
+  /**
+   * Stops taking jobs and lets the ones in flight finish, within a bound: with Redis gone a
+   * worker cannot hand its jobs back, so after CLOSE_GRACE_MS it is closed by force. A job cut
+   * short keeps its delivery's lease, and the reconciler settles it.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), CLOSE_GRACE_MS);
+    });
+    const closed = Promise.all(this.workers.map((w) => w.close())).then(() => 'closed' as const);
+    const result = await Promise.race([closed, grace]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      this.logger.warn('workers did not close in time; closing by force');
+      this.send.stop();
+      await Promise.race([
+        Promise.all(this.workers.map((w) => w.close(true))),
+        new Promise((r) => setTimeout(r, 2_000)),
+      ]);
+    }
+    this.send.stop();
     for (const c of this.connections) c.disconnect();
   }
 }

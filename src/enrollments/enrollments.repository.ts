@@ -3,6 +3,7 @@ import { sql, type Transaction } from 'kysely';
 import { Clock } from '../common/clock.js';
 import {
   DB,
+  type Channel,
   type Database,
   type Db,
   type Enrollment,
@@ -124,6 +125,31 @@ export class EnrollmentsRepository {
          SET step = v.step, next_send_at = v.next_send_at, status = v.status, updated_at = ${this.clock.now()}
         FROM (VALUES ${values}) AS v(id, step, next_send_at, status)
        WHERE e.id = v.id`.execute(trx);
+  }
+
+  /**
+   * Ends every live enrolment of a person on a channel whose address can never receive
+   * (a mailbox that does not exist, a landline). Returns the ids it ended.
+   */
+  async endUndeliverable(
+    trx: Transaction<Database>,
+    subscriberId: string,
+    channel: Channel,
+  ): Promise<string[]> {
+    const rows = await trx
+      .updateTable('enrollments')
+      .set({
+        status: 'cancelled',
+        cancel_reason: 'undeliverable',
+        next_send_at: null,
+        updated_at: this.clock.now(),
+      })
+      .where('subscriber_id', '=', subscriberId)
+      .where('channel', '=', channel)
+      .where('status', 'in', ['pending', 'active', 'paused'])
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /** Live and stopped enrolments of one person, newest first. */

@@ -19,6 +19,8 @@ export interface EnrollmentSummary {
   status: string;
   step: number;
   nextSendAt: string | null;
+  /** Why it ended, when cancelled: stop, unsubscribe, operator, undeliverable, expired. */
+  cancelReason: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -132,6 +134,8 @@ export class EnrollmentsService {
         attempts: d.attempts,
         providerId: d.provider_id,
         error: d.error,
+        /** How an unknown outcome (a crash or timeout mid-send) was settled, if there was one. */
+        resolution: d.resolution,
         createdAt: d.created_at.toISOString(),
         sentAt: d.sent_at?.toISOString() ?? null,
       })),
@@ -280,5 +284,6 @@ function summarise(e: Enrollment): EnrollmentSummary {
     status: e.status,
     step: e.step,
     nextSendAt: e.next_send_at ? e.next_send_at.toISOString() : null,
+    cancelReason: e.status === 'cancelled' ? e.cancel_reason : null,
   };
 }

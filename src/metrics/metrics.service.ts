@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type DeliveryOutcome = 'sent' | 'failed' | 'skipped' | 'undeliverable';
+export type ResolutionOutcome = 'found' | 'absent' | 'resent' | 'unresolved' | 'gave-up';
 
 /** Prometheus metrics of this process. */
 @Injectable()
@@ -11,12 +14,77 @@ export class MetricsService {
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
+  private readonly resolutions = new Counter({
+    name: 'selfcare_delivery_resolutions_total',
+    help:
+      'Expired leases (a crash or timeout mid-send) settled by this process: found in the ' +
+      'provider log, absent and sent again, resent with the same Message-ID, unresolved ' +
+      '(provider log unreachable; tried again later) or given up',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly faults = new Counter({
+    name: 'selfcare_channel_faults_total',
+    help: 'Send failures by channel and who was at fault (recipient, message, config, outage, rate-limit, retry, unknown)',
+    labelNames: ['channel', 'kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly reenqueued = new Counter({
+    name: 'selfcare_jobs_reenqueued_total',
+    help: 'Queued deliveries whose BullMQ job was missing (a Redis wipe, a crash) and was added again',
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
+  private unresolvedSource: (() => Promise<number>) | undefined;
+  private pausedSource: (() => Promise<Record<string, boolean>>) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const unresolved = () => this.unresolvedSource?.();
+    const paused = () => this.pausedSource?.();
+    new Gauge({
+      name: 'selfcare_deliveries_unresolved',
+      help: 'Deliveries whose outcome is unknown and could not be settled yet (the provider log was unreachable)',
+      registers: [this.registry],
+      async collect() {
+        const n = await Promise.resolve(unresolved()).catch(() => undefined);
+        if (n !== undefined) this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'selfcare_channel_paused',
+      help: '1 while a channel is paused for a configuration fault (bad credentials, unknown sender)',
+      labelNames: ['channel'] as const,
+      registers: [this.registry],
+      async collect() {
+        const state = await Promise.resolve(paused()).catch(() => undefined);
+        for (const [channel, on] of Object.entries(state ?? {})) this.set({ channel }, on ? 1 : 0);
+      },
+    });
   }
 
-  delivery(channel: string, outcome: 'sent' | 'failed' | 'skipped'): void {
+  delivery(channel: string, outcome: DeliveryOutcome): void {
     this.deliveries.inc({ channel, outcome });
+  }
+
+  resolution(channel: string, outcome: ResolutionOutcome): void {
+    this.resolutions.inc({ channel, outcome });
+  }
+
+  fault(channel: string, kind: string): void {
+    this.faults.inc({ channel, kind });
+  }
+
+  jobReenqueued(channel: string, n = 1): void {
+    this.reenqueued.inc({ channel }, n);
+  }
+
+  /** Where the gauges read from at scrape time (set by the delivery module). */
+  sources(s: {
+    unresolved?: () => Promise<number>;
+    paused?: () => Promise<Record<string, boolean>>;
+  }): void {
+    this.unresolvedSource = s.unresolved ?? this.unresolvedSource;
+    this.pausedSource = s.paused ?? this.pausedSource;
   }
 }

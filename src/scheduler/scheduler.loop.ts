@@ -9,7 +9,8 @@ import { CONFIG, type AppConfig } from '../config/index.js';
 import { SchedulerService } from './scheduler.service.js';
 import { safeError } from '../common/mask.js';
 
-const SWEEP_EVERY_PASSES = 15;
+/** Housekeeping (timed pauses, expired signups) runs every this many passes. */
+const HOUSEKEEPING_EVERY_PASSES = 15;
 
 /** Runs a scheduler pass every SCHEDULER_INTERVAL_MS, never two at once in this process. */
 @Injectable()
@@ -42,9 +43,9 @@ export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationS
   private async tick(): Promise<void> {
     try {
       await this.scheduler.runPass();
-      if (this.passes++ % SWEEP_EVERY_PASSES === 0) {
-        const swept = await this.scheduler.sweep();
-        if (swept > 0) this.logger.warn({ swept }, 're-enqueued deliveries that had no job');
+      // Cheap when nothing is due: it reads an index of open deliveries by check_at.
+      await this.scheduler.sweep();
+      if (this.passes++ % HOUSEKEEPING_EVERY_PASSES === 0) {
         const kept = await this.scheduler.housekeeping();
         if (kept.resumed + kept.expired > 0) this.logger.log(kept, 'housekeeping');
       }

@@ -16,11 +16,11 @@ import {
 } from '../enrollments/schedule.js';
 import { EnrollmentsService } from '../enrollments/enrollments.service.js';
 import { SignupService } from '../signup/signup.service.js';
+import { Reconciler } from './reconciler.service.js';
 
 /** pg advisory lock key held by the one scheduler pass running at a time (any instance). */
 export const SCHEDULER_LOCK = 0x5cd71;
 const MAX_BATCHES_PER_PASS = 50;
-const STALE_QUEUED_MS = 2 * 60_000;
 
 export interface PassResult {
   /** false when another instance held the pass lock. */
@@ -42,6 +42,7 @@ export class SchedulerService {
     private readonly clock: Clock,
     private readonly enrollmentsService: EnrollmentsService,
     private readonly signup: SignupService,
+    private readonly reconciler: Reconciler,
   ) {}
 
   /** Claims everything due (in batches), records one delivery per step, then enqueues. */
@@ -103,7 +104,11 @@ export class SchedulerService {
           advances.push({ id: e.id, step: nextStep, nextSendAt: next, status: 'active' });
         }
       }
-      const inserted = await this.deliveries.insertQueued(trx, rows);
+      const inserted = await this.deliveries.insertQueued(
+        trx,
+        rows,
+        this.config.delivery.jobCheckMs,
+      );
       await this.enrollments.advanceMany(trx, advances);
       return { claimed: due.length, inserted };
     });
@@ -113,15 +118,12 @@ export class SchedulerService {
     return { ran: true, claimed: outcome.claimed, enqueued: outcome.inserted.length };
   }
 
-  /** Re-enqueues deliveries left queued with no job (a Redis wipe, a crash after commit). */
+  /**
+   * Sees that every open delivery moves on: re-adds lost jobs, settles expired leases.
+   * Returns how many jobs had to be added again.
+   */
   async sweep(): Promise<number> {
-    const stale = await this.deliveries.findStaleQueued(
-      new Date(this.clock.now().getTime() - STALE_QUEUED_MS),
-      1000,
-    );
-    if (stale.length === 0) return 0;
-    await this.queues.enqueueDeliveries(stale);
-    return stale.length;
+    return (await this.reconciler.run()).reenqueued;
   }
 
   /** Ends timed pauses that are over and deletes signups never confirmed. */

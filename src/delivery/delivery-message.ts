@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Campaign } from '../campaigns/index.js';
+import type { EmailMessage, SmsMessage } from '../channels/index.js';
+import { CONFIG, type AppConfig } from '../config/index.js';
+import { Renderer } from '../rendering/index.js';
+import type { DeliveryForSend } from './deliveries.repository.js';
+import { MessageComposer } from './message-composer.js';
+
+export type BuiltMessage =
+  { channel: 'email'; message: EmailMessage } | { channel: 'sms'; message: SmsMessage };
+
+/** The domain of the sender address, for Message-IDs. */
+export function mailDomain(mailFrom: string): string {
+  const address = /<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom;
+  const domain = address.slice(address.lastIndexOf('@') + 1).trim();
+  return /^[A-Za-z0-9.-]+$/.test(domain) && domain ? domain : 'selfcare-drip.invalid';
+}
+
+/**
+ * Renders what one delivery sends. Also used after a crash to rebuild the message and look it
+ * up in the provider's log: an SMS renders to the same words (its links, the only part that
+ * differs, are ignored when comparing), an email carries the same Message-ID.
+ */
+@Injectable()
+export class DeliveryMessages {
+  private readonly domain: string;
+
+  constructor(
+    @Inject(CONFIG) config: AppConfig,
+    private readonly renderer: Renderer,
+    private readonly composer: MessageComposer,
+  ) {
+    this.domain = mailDomain(config.mailFrom);
+  }
+
+  /** `<delivery-id@sender-domain>`: the same for every attempt of a delivery. */
+  messageId(deliveryId: string): string {
+    return `<${deliveryId}@${this.domain}>`;
+  }
+
+  build(d: DeliveryForSend, campaign: Campaign): BuiltMessage {
+    const ctx = this.composer.context(campaign, d.step, {
+      subscriberId: d.subscriberId,
+      name: d.name,
+      channel: d.channel,
+    });
+    if (d.channel === 'email') {
+      const m = this.renderer.renderEmail(campaign.id, d.step, ctx);
+      return {
+        channel: 'email',
+        message: {
+          to: d.email!,
+          subject: m.subject,
+          html: m.html,
+          text: m.text,
+          replyTo: ctx.sender.replyTo ?? undefined,
+          headers: this.composer.listUnsubscribeHeaders(ctx.links.unsubscribe, ctx.sender.replyTo),
+          reference: d.id,
+          messageId: this.messageId(d.id),
+        },
+      };
+    }
+    const m = this.renderer.renderSms(campaign.id, d.step, ctx);
+    return { channel: 'sms', message: { to: d.phone!, body: m.body, reference: d.id } };
+  }
+}
