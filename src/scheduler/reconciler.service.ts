@@ -13,8 +13,6 @@ export interface ReconcileResult {
   settled: { sent: number; requeued: number; unresolved: number; failed: number };
 }
 
-const BATCH = 500;
-const MAX_BATCHES = 20;
 
 /**
  * Sees that every open delivery moves on (scheduler role). It reads only deliveries whose
@@ -27,6 +25,9 @@ const MAX_BATCHES = 20;
 @Injectable()
 export class Reconciler {
   private readonly logger = new Logger(Reconciler.name);
+  /** Rows read per query, and queries per run (a run ends early when nothing more is due). */
+  batchSize = 500;
+  maxBatches = 20;
 
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -43,9 +44,9 @@ export class Reconciler {
       checked: 0,
       settled: { sent: 0, requeued: 0, unresolved: 0, failed: 0 },
     };
-    for (let i = 0; i < MAX_BATCHES; i++) {
+    for (let i = 0; i < this.maxBatches; i++) {
       const now = this.clock.now();
-      const due = await this.deliveries.findDue(now, BATCH);
+      const due = await this.deliveries.findDue(now, this.batchSize);
       if (due.length === 0) break;
       const queued = due.filter((d) => d.status === 'queued');
       if (queued.length > 0) {
@@ -70,7 +71,7 @@ export class Reconciler {
       }
       // Its old job may be waiting for the lease (then this is a no-op) or long gone.
       if (requeued.length > 0) await this.queues.ensureJobs(requeued);
-      if (due.length < BATCH) break;
+      if (due.length < this.batchSize) break;
     }
     const s = out.settled;
     if (out.reenqueued + s.sent + s.requeued + s.unresolved + s.failed > 0)

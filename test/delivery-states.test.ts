@@ -1,0 +1,323 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { ManualClock } from '../src/common/clock.js';
+import type { DeliveryStatus } from '../src/database/index.js';
+import { DeliveriesRepository, TRANSITIONS } from '../src/delivery/index.js';
+import { createTestDatabase, type TestDatabase } from './support/db.js';
+
+/**
+ * The delivery state machine, statement by statement, against PostgreSQL: every transition
+ * from every state, the fencing token, and the lease. No queue, no worker: these are the
+ * guards the rest relies on.
+ */
+describe('delivery states', () => {
+  let tdb: TestDatabase;
+  let repo: DeliveriesRepository;
+  const clock = new ManualClock(new Date('2026-06-01T12:00:00Z'));
+  let enrollmentId: string;
+  let step = 0;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    repo = new DeliveriesRepository(tdb.db, clock);
+    const s = await tdb.db
+      .insertInto('subscribers')
+      .values({ email: 'states@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const e = await tdb.db
+      .insertInto('enrollments')
+      .values({
+        subscriber_id: s.id,
+        campaign_id: 'upper-back-relief',
+        channel: 'email',
+        timezone: 'UTC',
+        send_time: '08:00',
+        status: 'active',
+        step: 0,
+        source: 'test',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    enrollmentId = e.id;
+  });
+  afterAll(async () => {
+    await tdb.drop();
+  });
+  beforeEach(() => clock.set('2026-06-01T12:00:00Z'));
+
+  const row = (id: string) =>
+    tdb.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  /** A delivery in `status` with `attempts` claims so far. */
+  async function make(status: DeliveryStatus, attempts = 0): Promise<string> {
+    const [d] = await repo.insertQueued(
+      tdb.db,
+      [{ enrollment_id: enrollmentId, step: step++, step_key: 'k', channel: 'email' }],
+      60_000,
+    );
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ status, attempts })
+      .where('id', '=', d!.id)
+      .execute();
+    return d!.id;
+  }
+
+  const ALL: DeliveryStatus[] = ['queued', 'sending', 'sent', 'delivered', 'failed', 'skipped'];
+
+  it('inserts queued, due a job check after the given time, once per step', async () => {
+    const [d] = await repo.insertQueued(
+      tdb.db,
+      [{ enrollment_id: enrollmentId, step: 500, step_key: 'x', channel: 'email' }],
+      90_000,
+    );
+    expect(await row(d!.id)).toMatchObject({
+      status: 'queued',
+      attempts: 0,
+      check_at: new Date('2026-06-01T12:01:30Z'),
+    });
+    expect(
+      await repo.insertQueued(tdb.db, [
+        { enrollment_id: enrollmentId, step: 500, step_key: 'x', channel: 'email' },
+      ]),
+    ).toEqual([]);
+  });
+
+  it('claims only a queued delivery, as a lease, counting the attempt', async () => {
+    for (const status of ALL) {
+      const id = await make(status, 2);
+      const claimed = await repo.claim(id, 30_000);
+      if (status === 'queued') {
+        expect(claimed).toMatchObject({ id, status: 'sending', attempts: 3 });
+        expect(await row(id)).toMatchObject({
+          status: 'sending',
+          attempts: 3,
+          claimed_at: clock.now(),
+          check_at: new Date('2026-06-01T12:00:30Z'),
+        });
+      } else {
+        expect(claimed).toBeUndefined();
+        expect((await row(id)).status).toBe(status);
+      }
+    }
+  });
+
+  it('records a send with its provider id and time, fenced by the attempt', async () => {
+    const id = await make('sending', 1);
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ error: 'earlier try' })
+      .where('id', '=', id)
+      .execute();
+    expect(await repo.markSent(id, 2, 'stale')).toBe(false); // not the current attempt
+    clock.advance(5_000);
+    expect(await repo.markSent(id, 1, 'SM1')).toBe(true);
+    expect(await row(id)).toMatchObject({
+      status: 'sent',
+      provider_id: 'SM1',
+      error: null,
+      check_at: null,
+      sent_at: new Date('2026-06-01T12:00:05Z'),
+    });
+    expect(await repo.markSent(id, 1, 'SM2')).toBe(false); // recorded once
+    expect((await row(id)).provider_id).toBe('SM1');
+  });
+
+  it('lets a late record win over a requeue of the same attempt, but not over a new claim', async () => {
+    const id = await make('sending', 1);
+    expect(await repo.requeue(id, 1, 'lease expired', clock.now())).toBe(true);
+    expect(await repo.markSent(id, 1, 'SM-late', { resolution: 'late record' })).toBe(true);
+    expect(await row(id)).toMatchObject({ status: 'sent', resolution: 'late record' });
+
+    const other = await make('sending', 1);
+    await repo.requeue(other, 1, 'lease expired', clock.now());
+    await repo.claim(other, 30_000); // attempt 2 started
+    expect(await repo.markSent(other, 1, 'SM-stale')).toBe(false);
+    expect(await row(other)).toMatchObject({ status: 'sending', attempts: 2 });
+  });
+
+  it('the sent time can come from the provider', async () => {
+    const id = await make('sending', 1);
+    const at = new Date('2026-06-01T11:59:58Z');
+    await repo.markSent(id, 1, 'SM3', { sentAt: at });
+    expect((await row(id)).sent_at).toEqual(at);
+  });
+
+  it.each(ALL)('fail from %s', async (status) => {
+    const id = await make(status, 1);
+    const moved = await repo.markFailed(id, 'reason');
+    expect(moved).toBe(status === 'queued' || status === 'sending');
+    expect((await row(id)).status).toBe(moved ? 'failed' : status);
+    if (moved) expect(await row(id)).toMatchObject({ error: 'reason', check_at: null });
+  });
+
+  it('fail is fenced when given the attempt', async () => {
+    const id = await make('sending', 3);
+    expect(await repo.markFailed(id, 'stale', 2)).toBe(false);
+    expect(await repo.markFailed(id, 'current', 3)).toBe(true);
+  });
+
+  it.each(ALL)('skip from %s (only what never left can be skipped)', async (status) => {
+    const id = await make(status, 1);
+    expect(await repo.markSkipped(id, 'opted out')).toBe(status === 'queued');
+    expect((await row(id)).status).toBe(status === 'queued' ? 'skipped' : status);
+  });
+
+  it.each(ALL)('release from %s gives the attempt back', async (status) => {
+    const id = await make(status, 2);
+    const at = new Date('2026-06-02T08:00:00Z');
+    expect(await repo.release(id, 2, at)).toBe(status === 'sending');
+    if (status === 'sending')
+      expect(await row(id)).toMatchObject({ status: 'queued', attempts: 1, check_at: at });
+    else expect(await row(id)).toMatchObject({ status, attempts: 2 });
+  });
+
+  it.each(ALL)('retry from %s keeps the attempt and the error', async (status) => {
+    const id = await make(status, 2);
+    const at = new Date('2026-06-01T12:05:00Z');
+    expect(await repo.markRetrying(id, 2, 'SMTP 451', at)).toBe(status === 'sending');
+    if (status === 'sending')
+      expect(await row(id)).toMatchObject({
+        status: 'queued',
+        attempts: 2,
+        error: 'SMTP 451',
+        check_at: at,
+      });
+    else expect((await row(id)).status).toBe(status);
+    expect(await repo.markRetrying(id, 1, 'stale', at)).toBe(false);
+  });
+
+  it.each(ALL)('delivered and undelivered only after sent (from %s)', async (status) => {
+    const id = await make(status, 1);
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ provider_id: `P-${id}` })
+      .where('id', '=', id)
+      .execute();
+    expect(await repo.markDelivered(`P-${id}`)).toBe(status === 'sent');
+    const other = await make(status, 1);
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ provider_id: `Q-${other}` })
+      .where('id', '=', other)
+      .execute();
+    expect(await repo.markUndelivered(`Q-${other}`, 'Twilio undelivered (30003)')).toBe(
+      status === 'sent',
+    );
+    if (status === 'sent') expect((await row(other)).error).toBe('Twilio undelivered (30003)');
+  });
+
+  it('an expired lease is taken once, only when expired, only for its attempt', async () => {
+    const id = await make('sending', 1);
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ check_at: new Date('2026-06-01T12:00:10Z') })
+      .where('id', '=', id)
+      .execute();
+    expect(await repo.takeExpiredLease(id, 1, 30_000)).toBe(false); // still live
+    clock.advance(10_000); // exactly at the deadline: expired
+    expect(await repo.takeExpiredLease(id, 2, 30_000)).toBe(false); // not its attempt
+    expect(await repo.takeExpiredLease(id, 1, 30_000)).toBe(true);
+    expect((await row(id)).check_at).toEqual(new Date('2026-06-01T12:00:40Z'));
+    expect(await repo.takeExpiredLease(id, 1, 30_000)).toBe(false); // taken
+    const queued = await make('queued', 1);
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ check_at: new Date(0) })
+      .where('id', '=', queued)
+      .execute();
+    expect(await repo.takeExpiredLease(queued, 1, 30_000)).toBe(false); // not sending
+  });
+
+  it('notes an unresolved outcome on a delivery in flight only, and counts it', async () => {
+    const before = await repo.countUnresolved();
+    const id = await make('sending', 1);
+    await repo.noteUnresolved(id, 1, 'unresolved since …: provider log unreachable');
+    await repo.noteUnresolved(id, 2, 'stale attempt: ignored');
+    const sent = await make('sent', 1);
+    await repo.noteUnresolved(sent, 1, 'unresolved: ignored, it is final');
+    expect((await row(id)).resolution).toBe('unresolved since …: provider log unreachable');
+    expect((await row(sent)).resolution).toBeNull();
+    expect(await repo.countUnresolved()).toBe(before + 1);
+    await repo.markSent(id, 1, 'SM9');
+    expect(await repo.countUnresolved()).toBe(before);
+  });
+
+  it('finds open deliveries due a look, oldest first, and pushes back only queued ones', async () => {
+    await tdb.db.updateTable('deliveries').set({ check_at: null }).execute();
+    const a = await make('queued');
+    const b = await make('sending', 1);
+    const c = await make('queued');
+    const done = await make('sent', 1);
+    const set = (id: string, iso: string) =>
+      tdb.db
+        .updateTable('deliveries')
+        .set({ check_at: new Date(iso) })
+        .where('id', '=', id)
+        .execute();
+    await set(a, '2026-06-01T11:00:00Z');
+    await set(b, '2026-06-01T10:00:00Z');
+    await set(c, '2026-06-01T13:00:00Z'); // not due yet
+    await set(done, '2026-06-01T09:00:00Z'); // final: never due
+    expect((await repo.findDue(clock.now(), 10)).map((d) => d.id)).toEqual([b, a]);
+    expect((await repo.findDue(clock.now(), 1)).map((d) => d.id)).toEqual([b]);
+    await repo.pushBack([a, b], new Date('2026-06-01T14:00:00Z'));
+    expect((await row(a)).check_at).toEqual(new Date('2026-06-01T14:00:00Z'));
+    expect((await row(b)).check_at).toEqual(new Date('2026-06-01T10:00:00Z')); // a lease: kept
+  });
+
+  it('withdraws only what never left; the lowest withdrawn step comes back', async () => {
+    const s = await tdb.db
+      .insertInto('subscribers')
+      .values({ email: 'withdraw@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const e = await tdb.db
+      .insertInto('enrollments')
+      .values({
+        subscriber_id: s.id,
+        campaign_id: 'upper-back-relief',
+        channel: 'email',
+        timezone: 'UTC',
+        send_time: '08:00',
+        status: 'active',
+        step: 0,
+        source: 'test',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const rows = await repo.insertQueued(
+      tdb.db,
+      [0, 1, 2, 3].map((n) => ({
+        enrollment_id: e.id,
+        step: n,
+        step_key: `s${n}`,
+        channel: 'email' as const,
+      })),
+    );
+    const statuses: DeliveryStatus[] = ['sent', 'sending', 'queued', 'queued'];
+    for (const [i, d] of rows.entries())
+      await tdb.db
+        .updateTable('deliveries')
+        .set({ status: statuses[i]! })
+        .where('id', '=', d.id)
+        .execute();
+    expect(await repo.withdrawQueued(tdb.db, e.id)).toBe(2);
+    const left = await repo.listForEnrollment(e.id);
+    expect(left.map((d) => [d.step, d.status])).toEqual([
+      [0, 'sent'],
+      [1, 'sending'],
+    ]);
+    expect(await repo.withdrawQueued(tdb.db, e.id)).toBeNull();
+    await repo.skipQueued(tdb.db, e.id, 'cancelled: operator');
+    expect((await repo.listForEnrollment(e.id)).map((d) => d.status)).toEqual(['sent', 'sending']);
+  });
+
+  it('the transition table is the only way statuses move', () => {
+    const reachable = new Set(Object.values(TRANSITIONS).flatMap((t) => [...t.from, t.to]));
+    expect([...reachable].sort()).toEqual([...ALL].sort());
+    // Nothing leaves a final state except the provider's report on a sent message.
+    for (const t of Object.values(TRANSITIONS))
+      for (const from of t.from) expect(['queued', 'sending', 'sent']).toContain(from);
+  });
+});
