@@ -320,6 +320,42 @@ export class DeliveriesRepository {
     return Number(row.n);
   }
 
+  /**
+   * Deliveries an operator must be able to explain, newest first: `failed` and `skipped`
+   * (with their reasons), `unresolved` (outcome unknown, provider log unreachable) and
+   * `settled` (an expired lease was settled: found in the log, or sent again).
+   */
+  async listProblems(q: {
+    kind: 'failed' | 'skipped' | 'unresolved' | 'settled';
+    since: Date;
+    limit: number;
+  }) {
+    let query = this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('enrollments as e', 'e.id', 'd.enrollment_id')
+      .select([
+        'd.id',
+        'd.enrollment_id as enrollmentId',
+        'e.campaign_id as campaign',
+        'd.step',
+        'd.step_key as stepKey',
+        'd.channel',
+        'd.status',
+        'd.attempts',
+        'd.error',
+        'd.resolution',
+        'd.updated_at as updatedAt',
+      ])
+      .where('d.updated_at', '>=', q.since)
+      .orderBy('d.updated_at', 'desc')
+      .limit(q.limit);
+    if (q.kind === 'failed' || q.kind === 'skipped') query = query.where('d.status', '=', q.kind);
+    else if (q.kind === 'unresolved')
+      query = query.where('d.status', '=', 'sending').where('d.resolution', 'like', 'unresolved%');
+    else query = query.where('d.resolution', 'like', 'lease expired%');
+    return query.execute();
+  }
+
   /** Removes deliveries that never left (status queued); returns the lowest step removed. */
   async withdrawQueued(trx: Executor, enrollmentId: string): Promise<number | null> {
     const rows = await trx
