@@ -153,21 +153,23 @@ export class TwilioSmsChannel extends SmsChannel {
   }
 
   /**
-   * Asks Twilio's message log whether this text went out: messages to the number from our
-   * sender since the day the attempt started, matched on the body and the time.
+   * Asks Twilio's message log whether this text went out: the newest messages to the number
+   * from our sender, matched on the body and created after the attempt began.
+   *
+   * No DateSent filter, on purpose: a message Twilio accepted but still holds in its queue
+   * has no date_sent yet, and a DateSent filter would hide exactly the message we are asking
+   * about (and we would send it again). One person gets at most a few texts a day from us,
+   * so the newest 100 to their number reach back far enough.
    */
   override async lookup(m: SmsMessage, since: Date): Promise<LookupResult> {
-    const day = new Date(Date.UTC(since.getUTCFullYear(), since.getUTCMonth(), since.getUTCDate()));
-    // A day back too: DateSent> is exclusive and counts whole UTC days.
-    day.setUTCDate(day.getUTCDate() - 1);
     const wanted = smsFingerprint(m.body);
     const earliest = since.getTime() - 60_000; // clocks differ a little
     try {
       const messages = await this.client.messages.list({
         to: m.to,
         ...(this.usesService ? {} : { from: this.opts.from }),
-        dateSentAfter: day,
-        limit: 200,
+        pageSize: 100,
+        limit: 100,
       });
       const match = messages.find(
         (msg) =>
