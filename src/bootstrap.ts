@@ -2,15 +2,17 @@ import express from 'express';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { HttpErrorFilter } from './common/http-exception.filter.js';
+import { HttpErrorFilter, type ErrorPages } from './common/http-exception.filter.js';
 import { runsApi, type AppConfig } from './config/index.js';
 import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { createDb, ensureDatabase, migrate } from './database/index.js';
+import { PagesService } from './signup/pages.service.js';
 
 /** Creates the database if needed and applies pending migrations. */
 export async function prepareDatabase(config: AppConfig): Promise<string[]> {
   await ensureDatabase(config.databaseUrl);
-  const db = createDb(config.databaseUrl, 1);
+  // No statement limit: a migration may rightly take long, or wait for another instance's.
+  const db = createDb(config.databaseUrl, 1, { statementMs: 0, queryMs: 0 });
   try {
     return await migrate(db as never);
   } finally {
@@ -18,12 +20,15 @@ export async function prepareDatabase(config: AppConfig): Promise<string[]> {
   }
 }
 
-/** Body limits, error shape, OpenAPI, logger, shutdown hooks: shared by main and tests. */
+/**
+ * Body limits, error shape, OpenAPI, logger: shared by main and tests. Signals are main's
+ * business (see main.ts): tests close their apps themselves.
+ */
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
   app.use(express.json({ limit: '64kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
-  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalFilters(new HttpErrorFilter(runsApi(config.role) ? pagesOf(app) : undefined));
   if (runsApi(config.role)) mountQueueDashboard(app, config);
   const doc = new DocumentBuilder()
     .setTitle('selfcare-drip')
@@ -32,6 +37,15 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
-  app.enableShutdownHooks();
   return app;
+}
+
+/** The site's own page layout for errors shown to browsers (503 during an outage). */
+function pagesOf(app: INestApplication): ErrorPages | undefined {
+  try {
+    const pages = app.get(PagesService, { strict: false });
+    return { message: (title, paragraphs) => pages.message(title, paragraphs) };
+  } catch {
+    return undefined;
+  }
 }

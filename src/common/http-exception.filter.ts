@@ -5,8 +5,20 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { safeError } from './mask.js';
+import {
+  DEPENDENCY_LABEL,
+  DependencyDownError,
+  dependencyOf,
+  isConnectionError,
+  reportIfConnectionError,
+} from './outage.js';
+
+/** Renders the friendly page browsers get; absent where this process serves no pages. */
+export interface ErrorPages {
+  message(title: string, paragraphs: string[]): string;
+}
 
 interface BodyParserError {
   status?: number;
@@ -32,12 +44,37 @@ function bodyProblem(e: BodyParserError | undefined): string | null {
 }
 
 /**
+ * What a failure to reach PostgreSQL or Redis answers: 503 naming what is unreachable, so the
+ * caller retries (Twilio does, on any 5xx). Null for other errors.
+ */
+function unavailable(exception: unknown): string | null {
+  if ((exception as { code?: unknown } | undefined)?.code === '57014') {
+    return `${DEPENDENCY_LABEL.postgres} did not answer in time`; // statement_timeout
+  }
+  if (!isConnectionError(exception)) return null;
+  const dependency =
+    exception instanceof DependencyDownError ? exception.dependency : dependencyOf(exception);
+  return dependency
+    ? `${DEPENDENCY_LABEL[dependency]} is unreachable`
+    : 'A service we depend on is unreachable';
+}
+
+/** Browsers (which list text/html first) get a page; API clients, webhooks and curl get JSON. */
+function prefersHtml(req: Request | undefined): boolean {
+  return Boolean(req) && !req!.is('application/json') && req!.accepts(['json', 'html']) === 'html';
+}
+
+/**
  * Shapes every error as JSON `{statusCode, error, message}`. Body-parser failures keep their
- * 4xx with a message naming the body; anything unexpected is logged and answered 500.
+ * 4xx with a message naming the body; PostgreSQL or Redis out of reach is 503 (a page for a
+ * browser), counted as an outage rather than logged each time; anything unexpected is logged
+ * and answered 500.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');
+
+  constructor(private readonly pages?: ErrorPages) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -51,6 +88,30 @@ export class HttpErrorFilter implements ExceptionFilter {
         statusCode: status,
         error: status === 413 ? 'Payload Too Large' : 'Bad Request',
         message: problem,
+      });
+      return;
+    }
+    const down = unavailable(exception);
+    if (down) {
+      if (!reportIfConnectionError(exception)) {
+        this.logger.warn({ err: safeError(exception) }, 'dependency unavailable');
+      }
+      res.status(503).setHeader('Retry-After', '5');
+      if (this.pages && prefersHtml(host.switchToHttp().getRequest<Request>())) {
+        res
+          .type('html')
+          .send(
+            this.pages.message('Sorry, we could not do that just now', [
+              'Part of our service is briefly unavailable, so nothing was changed.',
+              'Please go back and try again in a minute.',
+            ]),
+          );
+        return;
+      }
+      res.json({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: `${down}; nothing was changed, try again shortly`,
       });
       return;
     }

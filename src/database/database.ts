@@ -1,5 +1,18 @@
-import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type MigrationProvider,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from 'kysely';
 import pg from 'pg';
+import {
+  isConnectionError,
+  registerEndpoint,
+  reportOutage,
+  reportRecovery,
+} from '../common/outage.js';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 
@@ -9,13 +22,101 @@ export const DB = Symbol('DB');
 // timestamptz arrives as Date; bigint counts arrive as strings unless parsed.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export function createDb(databaseUrl: string, max = 10): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max });
-  // An idle connection that the server drops (restart, failover) emits 'error' on the pool;
-  // unhandled, that kills the process. The pool discards the client by itself, and the next
-  // query reports any real outage, so there is nothing more to do here.
-  pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+export interface DbTimeouts {
+  /**
+   * How long getting a connection may take (a new one, or a free one from a busy pool) before
+   * the query fails: with PostgreSQL unreachable a request answers 503 instead of hanging.
+   */
+  connectMs?: number;
+  /** Server-side limit on one statement (lock waits included); 0 for none (migrations). */
+  statementMs?: number;
+  /**
+   * Client-side limit on waiting for an answer, a little over `statementMs`: the backstop
+   * when the network itself stalls and the server's own limit cannot reach us. 0 for none.
+   */
+  queryMs?: number;
+}
+
+const DEFAULT_TIMEOUTS: Required<DbTimeouts> = {
+  connectMs: 2_000,
+  statementMs: 30_000,
+  queryMs: 35_000,
+};
+
+/**
+ * A Kysely instance on a pg pool that survives PostgreSQL going away.
+ *
+ * Every client gets an 'error' listener for its whole life. pg-pool listens for errors only
+ * on idle clients and removes its listener while a client is lent out; Kysely adds none. So
+ * when the server drops a connection that is checked out but between two queries (inside a
+ * transaction, or just acquired), the client emits 'error' with no listener, which Node turns
+ * into an uncaught exception: the process exited with code 1 whenever its backends were
+ * terminated under load. The error is counted as an outage here; the caller still sees it on
+ * its next query ("not queryable"), and pg-pool discards the broken client on release.
+ */
+export function createDb(databaseUrl: string, max = 10, timeouts: DbTimeouts = {}): Db {
+  const t = { ...DEFAULT_TIMEOUTS, ...timeouts };
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: t.connectMs,
+    ...(t.statementMs > 0 ? { statement_timeout: t.statementMs } : {}),
+    ...(t.queryMs > 0 ? { query_timeout: t.queryMs } : {}),
+    // Notice a silently dead peer eventually, even with no query running.
+    keepAlive: true,
+  });
+  registerEndpoint('postgres', databaseUrl);
+  // An idle client whose connection the server dropped: the pool discards it and tells us.
+  pool.on('error', (err) => reportOutage('postgres', err));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => reportOutage('postgres', err));
+    reportRecovery('postgres'); // a new connection worked: PostgreSQL is reachable
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: tracked(pool) }) });
+}
+
+/**
+ * The pool as Kysely sees it. A failure to connect or a connection error in a query counts
+ * towards an outage, and an answer ends it. A client that hit a connection error or a
+ * client-side timeout is destroyed on release instead of being lent out again (after a query
+ * read timeout its connection is stuck behind the unanswered query).
+ */
+function tracked(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        if (!pool.ending) reportOutage('postgres', err); // not our own shutdown
+        throw err;
+      }
+      const inner = client as unknown as PostgresPoolClient;
+      let broken = false;
+      const query = (...args: unknown[]): unknown => {
+        const result = (inner.query as (...a: unknown[]) => unknown).apply(client, args);
+        if (!(result instanceof Promise)) return result; // a cursor
+        return result.then(
+          (value) => {
+            reportRecovery('postgres'); // an answer: reachable (nothing happens if it was)
+            return value;
+          },
+          (err: unknown) => {
+            if (isConnectionError(err)) {
+              broken = true;
+              reportOutage('postgres', err);
+            }
+            throw err;
+          },
+        );
+      };
+      return {
+        query: query as PostgresPoolClient['query'],
+        release: () => client.release(broken),
+      };
+    },
+    end: () => pool.end(),
+  };
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

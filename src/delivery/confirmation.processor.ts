@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { CampaignsService } from '../campaigns/index.js';
 import { EmailChannel, SendError, SmsChannel } from '../channels/index.js';
 import { maskAddress } from '../common/mask.js';
@@ -7,6 +7,14 @@ import { DB, type Db } from '../database/index.js';
 import { Renderer } from '../rendering/index.js';
 import type { JobName, JobPayloads } from './jobs.js';
 import { MessageComposer } from './message-composer.js';
+
+/**
+ * SignupService adds the job inside its transaction, so a worker can pick it up before the
+ * enrolment is committed: the job looks again after NOT_VISIBLE_RETRY_MS, without spending an
+ * attempt, until NOT_VISIBLE_GIVE_UP_MS after it was added (a signup whose commit failed).
+ */
+const NOT_VISIBLE_RETRY_MS = 250;
+const NOT_VISIBLE_GIVE_UP_MS = 60_000;
 
 /** Sends the double opt-in message of a pending enrolment. */
 @Injectable()
@@ -40,6 +48,10 @@ export class ConfirmationProcessor {
       ])
       .where('e.id', '=', job.data.enrollmentId)
       .executeTakeFirst();
+    if (!row && job.token && Date.now() - job.timestamp < NOT_VISIBLE_GIVE_UP_MS) {
+      await job.moveToDelayed(Date.now() + NOT_VISIBLE_RETRY_MS, job.token);
+      throw new DelayedError('enrolment not visible yet');
+    }
     if (!row || row.status !== 'pending') return 'not-pending';
     const campaign = this.campaigns.get(row.campaign_id);
     const address = row.channel === 'email' ? row.email : row.phone;

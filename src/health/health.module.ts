@@ -1,6 +1,13 @@
-import { Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { Global, Module } from '@nestjs/common';
 import { HealthController } from './health.controller.js';
+import { HealthRegistry } from './health.registry.js';
+import { HealthService } from './health.service.js';
 
-@Module({ imports: [TerminusModule], controllers: [HealthController] })
+/** /health, in every role. Global so any module can add an entry through HealthRegistry. */
+@Global()
+@Module({
+  controllers: [HealthController],
+  providers: [HealthRegistry, HealthService],
+  exports: [HealthRegistry],
+})
 export class HealthModule {}

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Transaction } from 'kysely';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Clock } from '../common/clock.js';
 import { invalid } from '../common/errors.js';
 import { maskAddress } from '../common/mask.js';
+import type { Database, Enrollment, NewEnrollment } from '../database/index.js';
 import { QueuesService } from '../delivery/index.js';
+import { promptly, redisReady } from '../delivery/redis.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import { TokensService } from '../tokens/tokens.service.js';
@@ -58,6 +61,13 @@ export class SignupService {
       return { kind: 'check-confirmation', channel: input.channel };
     }
     const now = this.clock.now();
+    // All or nothing: the confirmation job is added inside the transaction, as its last step.
+    // Redis unreachable: the transaction rolls back (no person, consent event or enrolment
+    // left without a confirmation) and the caller gets 503. A commit that fails after the add
+    // leaves a job whose new enrolment never appears, which ConfirmationProcessor drops (or,
+    // for a resend, a confirmation the person did ask for). Checked first too, so an outage
+    // costs no PostgreSQL work.
+    await redisReady(this.queues.connection);
     const confirmation = await this.enrollments.transaction(async (trx) => {
       const subscriber = await this.subscribers.findOrCreate(
         trx,
@@ -79,32 +89,21 @@ export class SignupService {
         ip: meta.ip,
         userAgent: meta.userAgent,
       });
-      if (live && live.status !== 'pending') return null; // already receiving it: nothing to do
-      if (live) {
-        const recent =
-          live.confirm_sent_at && now.getTime() - live.confirm_sent_at.getTime() < RESEND_AFTER_MS;
-        if (recent || live.confirm_count >= MAX_CONFIRMATIONS) return null;
-        const count = live.confirm_count + 1;
-        await this.enrollments.update(trx, live.id, { confirm_sent_at: now, confirm_count: count });
-        return { id: live.id, count };
-      }
-      const created = await this.enrollments.insert(trx, {
+      const send = await this.pendingConfirmation(trx, live, {
         subscriber_id: subscriber.id,
         campaign_id: campaign.id,
         channel: input.channel,
         timezone: input.timezone,
         send_time: input.sendTime,
-        status: 'pending',
-        step: 0,
-        next_send_at: null,
-        source: 'web-form',
-        confirm_sent_at: now,
-        confirm_count: 1,
+        now,
       });
-      return { id: created.id, count: 1 };
+      if (send) {
+        await promptly(this.queues.connection, () =>
+          this.queues.enqueueConfirmation(send.id, input.channel, send.count),
+        );
+      }
+      return send;
     });
-    if (confirmation)
-      await this.queues.enqueueConfirmation(confirmation.id, input.channel, confirmation.count);
     this.logger.log(
       {
         channel: input.channel,
@@ -114,6 +113,41 @@ export class SignupService {
       'signup',
     );
     return { kind: 'check-confirmation', channel: input.channel };
+  }
+
+  /**
+   * The confirmation to send for this signup, recording it on the enrolment: a new pending
+   * enrolment, a resend for one still pending, or null (already receiving the programme, or a
+   * confirmation went out a moment ago or too many times).
+   */
+  private async pendingConfirmation(
+    trx: Transaction<Database>,
+    live: Enrollment | undefined,
+    row: Pick<
+      NewEnrollment,
+      'subscriber_id' | 'campaign_id' | 'channel' | 'timezone' | 'send_time'
+    > & { now: Date },
+  ): Promise<{ id: string; count: number } | null> {
+    const { now, ...values } = row;
+    if (live && live.status !== 'pending') return null; // already receiving it: nothing to do
+    if (live) {
+      const recent =
+        live.confirm_sent_at && now.getTime() - live.confirm_sent_at.getTime() < RESEND_AFTER_MS;
+      if (recent || live.confirm_count >= MAX_CONFIRMATIONS) return null;
+      const count = live.confirm_count + 1;
+      await this.enrollments.update(trx, live.id, { confirm_sent_at: now, confirm_count: count });
+      return { id: live.id, count };
+    }
+    const created = await this.enrollments.insert(trx, {
+      ...values,
+      status: 'pending',
+      step: 0,
+      next_send_at: null,
+      source: 'web-form',
+      confirm_sent_at: now,
+      confirm_count: 1,
+    });
+    return { id: created.id, count: 1 };
   }
 
   /** The email confirm link. Single use: a second click finds the enrolment already started. */
