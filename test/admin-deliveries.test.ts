@@ -60,18 +60,16 @@ describe('admin: deliveries that did not simply go, and channel state', () => {
     ]);
     expect((await get('/api/v1/admin/deliveries?kind=skipped')).body.deliveries).toEqual([]);
 
-    const e2 = await t
-      .get(EnrollmentsService)
-      .enroll(
-        {
-          campaign: 'upper-back-relief',
-          channel: 'email',
-          email: 'ops2@example.com',
-          timezone: 'UTC',
-          sendTime: '08:00',
-        },
-        'test',
-      );
+    const e2 = await t.get(EnrollmentsService).enroll(
+      {
+        campaign: 'upper-back-relief',
+        channel: 'email',
+        email: 'ops2@example.com',
+        timezone: 'UTC',
+        sendTime: '08:00',
+      },
+      'test',
+    );
     await t.get(SchedulerService).runPass();
     const [d2] = await deliveriesOf(tdb.db, e2.id);
     await repo.claim(d2!.id, 60_000);

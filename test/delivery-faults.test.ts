@@ -122,7 +122,8 @@ describe('SMS: database errors around a send, and channel faults', () => {
     // Probes come and go (the account fetch passes, the send fails again); nothing fails.
     await new Promise((r) => setTimeout(r, 1_500));
     const held = (await deliveriesOf(tdb.db, id))[0]!;
-    expect(held).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(['queued', 'sending']).toContain(held.status); // a probe's try may be in flight
+    expect(held.attempts).toBeLessThanOrEqual(1); // each try is given back
     expect(to(p)).toHaveLength(0);
 
     twilio.failAll(null); // the operator fixed the setting
@@ -138,7 +139,10 @@ describe('SMS: database errors around a send, and channel faults', () => {
     const ids = [await enrolSms(phone()), await enrolSms(phone())];
     await waitFor(() => t.get(ChannelFaults).get(QueueName.Sms), 'the channel to pause');
     await new Promise((r) => setTimeout(r, 800));
-    for (const id of ids) expect((await deliveriesOf(tdb.db, id))[0]!.status).toBe('queued');
+    // Probes resume the queue now and then (the account fetch passes) and the next send
+    // pauses it again: a tip may be mid-try, but none has failed.
+    for (const id of ids)
+      expect(['queued', 'sending']).toContain((await deliveriesOf(tdb.db, id))[0]!.status);
     twilio.failAll(null);
     for (const id of ids) await waitFor(() => firstWith(tdb, id, 'sent'), 'each tip to go');
   });

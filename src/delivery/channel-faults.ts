@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { SendError } from '../channels/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { QueueName } from './jobs.js';
+import { HealthRegistry } from '../health/health.registry.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { QueuesService } from './queues.service.js';
 
@@ -34,7 +35,20 @@ export class ChannelFaults {
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly queues: QueuesService,
     metrics: MetricsService,
+    health: HealthRegistry,
   ) {
+    // /health shows a paused channel as degraded: still 200, since this instance can serve.
+    for (const queue of Object.values(QueueName)) {
+      health.register({
+        name: queue,
+        check: async () => {
+          const fault = await this.get(queue);
+          return fault
+            ? { status: 'degraded', message: `paused because ${fault.error}`, ...fault }
+            : { status: 'up' };
+        },
+      });
+    }
     metrics.sources({
       paused: async () => {
         const all = await this.all();

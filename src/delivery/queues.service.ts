@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
 import { JobName, QueueName, queueForChannel, type JobPayloads } from './jobs.js';
+import { reportOutage } from '../common/outage.js';
 import { createRedis } from './redis.js';
 
 /** Producer side of the BullMQ queues. Job id = delivery id, so adding twice is harmless. */
@@ -13,9 +14,11 @@ export class QueuesService implements OnApplicationShutdown {
   private readonly queues: Record<QueueName, Queue>;
 
   constructor(@Inject(CONFIG) private readonly config: AppConfig) {
-    this.connection = createRedis(config.redisUrl);
-    const make = (name: QueueName) =>
-      new Queue(name, {
+    // Fails fast while Redis is unreachable (503 on a request's path; the reconciler re-adds
+    // whatever a pass could not enqueue), instead of queueing commands in memory.
+    this.connection = createRedis(config.redisUrl, { purpose: 'producer' });
+    const make = (name: QueueName) => {
+      const queue = new Queue(name, {
         connection: this.connection,
         prefix: config.queuePrefix,
         defaultJobOptions: {
@@ -25,6 +28,10 @@ export class QueuesService implements OnApplicationShutdown {
           removeOnFail: { age: 7 * 24 * 3600 },
         },
       });
+      // Without a listener BullMQ prints every connection error; count them as an outage.
+      queue.on('error', (err) => reportOutage('redis', err));
+      return queue;
+    };
     this.queues = {
       [QueueName.Email]: make(QueueName.Email),
       [QueueName.Sms]: make(QueueName.Sms),

@@ -4,6 +4,7 @@ import { CampaignsService } from '../campaigns/index.js';
 import { EmailChannel, SendError, SmsChannel, type SendResult } from '../channels/index.js';
 import { Clock } from '../common/clock.js';
 import { maskAddress } from '../common/mask.js';
+import { isConnectionError, reportOutage } from '../common/outage.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { EnrollmentsRepository } from '../enrollments/enrollments.repository.js';
 import { inSendingWindow, respectQuietHours } from '../enrollments/schedule.js';
@@ -60,7 +61,17 @@ export class SendProcessor {
 
   async process(job: SendJob, token: string | undefined, worker: Worker): Promise<SendOutcome> {
     const { deliveryId } = job.data;
-    const d = await this.deliveries.claim(deliveryId, this.config.delivery.leaseMs);
+    let d: DeliveryForSend | undefined;
+    try {
+      d = await this.deliveries.claim(deliveryId, this.config.delivery.leaseMs);
+    } catch (err) {
+      // PostgreSQL unreachable: nothing was claimed. The queue waits; no attempt is spent.
+      if (!isConnectionError(err)) throw err;
+      reportOutage('postgres', err);
+      await worker.rateLimit(this.nextOutageWait('postgres'));
+      throw new RateLimitError();
+    }
+    this.outageBackoff.delete('postgres');
     if (!d) return this.notClaimed(deliveryId, job, token, worker);
     return this.send(d, job, token, worker);
   }

@@ -15,6 +15,7 @@ import { JobName, QueueName } from './jobs.js';
 import { createRedis } from './redis.js';
 import { SendProcessor } from './send.processor.js';
 import { safeError } from '../common/mask.js';
+import { reportIfConnectionError } from '../common/outage.js';
 
 type Handler = (job: Job, token: string | undefined, worker: Worker) => Promise<unknown>;
 
@@ -70,14 +71,17 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
           concurrency,
           limiter: { max: ratePerSecond, duration: 1000 },
           lockDuration: this.config.delivery.workerLockMs,
+          stalledInterval: this.config.delivery.workerLockMs,
           // A job whose worker died is simply run again: the delivery's lease, not BullMQ,
           // decides whether anything is sent. So stalls never fail a job.
           maxStalledCount: 1_000,
         },
       );
-      worker.on('error', (err) =>
-        this.logger.error({ err: safeError(err), queue }, 'worker error'),
-      );
+      worker.on('error', (err) => {
+        // A Redis outage makes every worker fail every poll: one line per outage, not each.
+        if (!reportIfConnectionError(err, 'redis'))
+          this.logger.error({ err: safeError(err), queue }, 'worker error');
+      });
       this.workers.push(worker);
     }
     this.scheduleProbe(1_000);

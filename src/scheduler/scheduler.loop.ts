@@ -8,6 +8,7 @@ import {
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { SchedulerService } from './scheduler.service.js';
 import { safeError } from '../common/mask.js';
+import { reportIfConnectionError } from '../common/outage.js';
 
 /** Housekeeping (timed pauses, expired signups) runs every this many passes. */
 const HOUSEKEEPING_EVERY_PASSES = 15;
@@ -50,7 +51,9 @@ export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationS
         if (kept.resumed + kept.expired > 0) this.logger.log(kept, 'housekeeping');
       }
     } catch (err) {
-      this.logger.error({ err: safeError(err) }, 'scheduler pass failed; will retry');
+      // PostgreSQL or Redis down: counted as an outage (one line each), not logged every pass.
+      if (!reportIfConnectionError(err))
+        this.logger.error({ err: safeError(err) }, 'scheduler pass failed; will retry');
     }
   }
 
