@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
+import request from 'supertest';
 import { ManualClock } from '../src/common/clock.js';
 import {
   ChannelFaults,
@@ -252,6 +253,30 @@ describe('email: retries, the last attempt, and bad credentials', () => {
     // Every attempt of a delivery carries the same Message-ID, derived from it.
     expect(to(addr)[0]!.messageId).toBe(`<${sent.id}@localhost>`);
     expect(await faults.get(QueueName.Email)).toBeNull();
+  });
+
+  it('a double opt-in email waits out bad credentials instead of being dropped', async () => {
+    const failedJobs = async () =>
+      (await t.get(QueuesService).queue(QueueName.Email).getJobCounts('failed')).failed;
+    const failedBefore = await failedJobs();
+    smtp.setPassword('rotated-again', { disconnect: true });
+    const addr = email('confirm');
+    const res = await request(t.app.getHttpServer()).post('/subscriptions').send({
+      campaign: 'upper-back-relief',
+      channel: 'email',
+      email: addr,
+      timezone: 'UTC',
+      sendTime: '08:00',
+      consent: true,
+    });
+    expect(res.status).toBe(202);
+    await waitFor(() => t.get(ChannelFaults).get(QueueName.Email), 'the pause');
+    await new Promise((r) => setTimeout(r, 1_000)); // probes fail meanwhile
+    expect(to(addr)).toHaveLength(0);
+    expect(await failedJobs()).toBe(failedBefore);
+    smtp.setPassword('secret');
+    await waitFor(() => to(addr).length === 1, 'the confirmation once the login works');
+    expect(to(addr)[0]!.mail.subject).toMatch(/confirm/i);
   });
 
   it('a refused sender (550 5.7.1 at MAIL FROM) pauses the queue, not the recipient', async () => {

@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { CampaignsService } from '../campaigns/index.js';
 import { EmailChannel, SendError, SmsChannel } from '../channels/index.js';
 import { maskAddress } from '../common/mask.js';
 import { DB, type Db } from '../database/index.js';
 import { Renderer } from '../rendering/index.js';
-import type { JobName, JobPayloads } from './jobs.js';
+import { ChannelFaults } from './channel-faults.js';
+import { DeliveryMessages } from './delivery-message.js';
+import { queueForChannel, type JobName, type JobPayloads } from './jobs.js';
 import { MessageComposer } from './message-composer.js';
 
 /**
@@ -28,10 +30,13 @@ export class ConfirmationProcessor {
     private readonly composer: MessageComposer,
     private readonly email: EmailChannel,
     private readonly sms: SmsChannel,
+    private readonly faults: ChannelFaults,
+    private readonly messages: DeliveryMessages,
   ) {}
 
   async process(
     job: Job<JobPayloads[JobName.SendConfirmation]>,
+    worker?: Worker,
   ): Promise<'sent' | 'not-pending' | 'opted-out'> {
     const row = await this.db
       .selectFrom('enrollments as e')
@@ -83,18 +88,30 @@ export class ConfirmationProcessor {
           html: m.html,
           text: m.text,
           reference: `confirm-${row.id}`,
+          // The same for every try of this job: a retry after a lost answer is collapsed.
+          messageId: this.messages.messageId(`confirm-${job.id ?? row.id}`),
         });
       } else {
         const m = this.renderer.renderSystemSms('confirm', ctx, { footer: false });
         await this.sms.send({ to: address, body: m.body, reference: `confirm-${row.id}` });
       }
     } catch (err) {
-      const permanent = err instanceof SendError && err.permanent;
+      const e = err instanceof SendError ? err : undefined;
+      // Not this person's fault: pause the channel (bad setup) or back the queue off (an
+      // outage, a rate limit), and keep the confirmation without spending an attempt.
+      if (e?.kind === 'config' && worker) {
+        await this.faults.trip(queueForChannel(row.channel), e);
+        throw new RateLimitError();
+      }
+      if ((e?.kind === 'outage' || e?.kind === 'rate-limit') && worker) {
+        await worker.rateLimit(e.retryAfterMs ?? 2_000);
+        throw new RateLimitError();
+      }
       this.logger.warn(
         { enrollmentId: row.id, to: maskAddress(address), error: (err as Error).message },
         'confirmation not sent',
       );
-      if (permanent) throw new UnrecoverableError((err as Error).message);
+      if (e?.permanent) throw new UnrecoverableError(e.message);
       throw err;
     }
     this.logger.log(

@@ -42,7 +42,7 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.handlers = {
       [JobName.SendDelivery]: (job, token, worker) => send.process(job, token, worker),
-      [JobName.SendConfirmation]: (job) => confirm.process(job),
+      [JobName.SendConfirmation]: (job, _token, worker) => confirm.process(job, worker),
     };
   }
 

@@ -13,7 +13,6 @@ export interface ReconcileResult {
   settled: { sent: number; requeued: number; unresolved: number; failed: number };
 }
 
-
 /**
  * Sees that every open delivery moves on (scheduler role). It reads only deliveries whose
  * `check_at` has passed, oldest first, and always pushes `check_at` forward for what it
