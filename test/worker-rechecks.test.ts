@@ -10,7 +10,8 @@ import {
 } from '../src/delivery/index.js';
 import { TwilioRequestClient } from '../src/channels/twilio-sms.channel.js';
 import { EnrollmentsService } from '../src/enrollments/index.js';
-import { SchedulerService } from '../src/scheduler/index.js';
+import { Reconciler, SchedulerService } from '../src/scheduler/index.js';
+import request from 'supertest';
 import { SubscribersRepository } from '../src/subscribers/index.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
@@ -206,6 +207,60 @@ describe('checks the worker makes just before sending', () => {
       resolution: 'lease expired; not in the provider log, sent again',
     });
     expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+  });
+
+  it("keeps an unknown outcome unresolved while Twilio's log cannot be read, and says so", async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    const d = await diedMidSend(id, -1_000);
+    twilio.failList(true);
+    try {
+      await api.get(QueuesService).queue(QueueName.Sms).remove(d.id); // the reconciler's case
+      const result = await api.get(Reconciler).run();
+      expect(result.settled.unresolved).toBeGreaterThanOrEqual(1);
+      const row = (await firstDelivery(id))!;
+      expect(row.status).toBe('sending'); // not guessed either way
+      expect(row.resolution).toMatch(/^unresolved since .*: provider log unreachable \(Twilio 500/);
+      const metrics = await request(api.app.getHttpServer()).get('/metrics');
+      expect(metrics.text).toMatch(/^selfcare_deliveries_unresolved [1-9]/m);
+      expect(metrics.text).toMatch(
+        /selfcare_delivery_resolutions_total\{channel="sms",outcome="unresolved"\} [1-9]/,
+      );
+      expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
+    } finally {
+      twilio.failList(false);
+    }
+    // The log answers again: the next look after the lease settles it.
+    clock.advance(61_000);
+    await api.get(Reconciler).run();
+    expect((await firstDelivery(id))!).toMatchObject({
+      status: 'queued',
+      resolution: 'lease expired; not in the provider log, sent again',
+    });
+    await api.get(EnrollmentsService).cancel(id);
+    clock.set('2030-06-01T16:00:00Z');
+  });
+
+  it('gives up on an outcome that stayed unknown too long: failed, never resent', async () => {
+    const { id, phone } = await enrolSms();
+    await api.get(SchedulerService).runPass();
+    const d = await diedMidSend(id, -1_000);
+    await tdb.db
+      .updateTable('deliveries')
+      .set({ claimed_at: new Date(clock.now().getTime() - 25 * 3600_000) })
+      .where('id', '=', d.id)
+      .execute();
+    twilio.failList(true);
+    try {
+      await api.get(QueuesService).queue(QueueName.Sms).remove(d.id);
+      expect((await api.get(Reconciler).run()).settled.failed).toBe(1);
+    } finally {
+      twilio.failList(false);
+    }
+    const row = (await firstDelivery(id))!;
+    expect(row.status).toBe('failed');
+    expect(row.error).toMatch(/^outcome unknown: the provider log could not be read/);
+    expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(0);
   });
 
   it('leaves a live lease alone: another worker may still be sending', async () => {
