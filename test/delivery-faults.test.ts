@@ -10,7 +10,7 @@ import {
 } from '../src/delivery/index.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
-import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
+import { startFakeTwilio, twilioEnv, type FakeTwilio } from './support/fake-twilio.js';
 import { deliveriesOf, enrol } from './support/journey.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { waitFor } from './support/wait.js';
@@ -76,10 +76,7 @@ describe('SMS: database errors around a send, and channel faults', () => {
       prefix,
       clock,
       env: {
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_FROM: '+15005550006',
-        TWILIO_API_URL: twilio.url,
+        ...twilioEnv(twilio),
         SEND_BACKOFF_MS: '100',
         SEND_ATTEMPTS: '3',
         CHANNEL_PROBE_MS: '300',

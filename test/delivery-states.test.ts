@@ -4,6 +4,30 @@ import type { DeliveryStatus } from '../src/database/index.js';
 import { DeliveriesRepository, TRANSITIONS } from '../src/delivery/index.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 
+/** A person with an active email enrolment, straight into the tables; returns its id. */
+async function activeEnrolment(tdb: TestDatabase, email: string): Promise<string> {
+  const s = await tdb.db
+    .insertInto('subscribers')
+    .values({ email })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const e = await tdb.db
+    .insertInto('enrollments')
+    .values({
+      subscriber_id: s.id,
+      campaign_id: 'upper-back-relief',
+      channel: 'email',
+      timezone: 'UTC',
+      send_time: '08:00',
+      status: 'active',
+      step: 0,
+      source: 'test',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return e.id;
+}
+
 /**
  * The delivery state machine, statement by statement, against PostgreSQL: every transition
  * from every state, the fencing token, and the lease. No queue, no worker: these are the
@@ -19,26 +43,7 @@ describe('delivery states', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase();
     repo = new DeliveriesRepository(tdb.db, clock);
-    const s = await tdb.db
-      .insertInto('subscribers')
-      .values({ email: 'states@example.com' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const e = await tdb.db
-      .insertInto('enrollments')
-      .values({
-        subscriber_id: s.id,
-        campaign_id: 'upper-back-relief',
-        channel: 'email',
-        timezone: 'UTC',
-        send_time: '08:00',
-        status: 'active',
-        step: 0,
-        source: 'test',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    enrollmentId = e.id;
+    enrollmentId = await activeEnrolment(tdb, 'states@example.com');
   });
   afterAll(async () => {
     await tdb.drop();
@@ -267,25 +272,7 @@ describe('delivery states', () => {
   });
 
   it('withdraws only what never left; the lowest withdrawn step comes back', async () => {
-    const s = await tdb.db
-      .insertInto('subscribers')
-      .values({ email: 'withdraw@example.com' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const e = await tdb.db
-      .insertInto('enrollments')
-      .values({
-        subscriber_id: s.id,
-        campaign_id: 'upper-back-relief',
-        channel: 'email',
-        timezone: 'UTC',
-        send_time: '08:00',
-        status: 'active',
-        step: 0,
-        source: 'test',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const e = { id: await activeEnrolment(tdb, 'withdraw@example.com') };
     const rows = await repo.insertQueued(
       tdb.db,
       [0, 1, 2, 3].map((n) => ({

@@ -3,7 +3,7 @@ import { ManualClock } from '../src/common/clock.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
-import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
+import { startFakeTwilio, twilioEnv, type FakeTwilio } from './support/fake-twilio.js';
 import { DEMO_STEPS, deliveriesOf, enrol, walkDemo } from './support/journey.js';
 import { waitFor } from './support/wait.js';
 
@@ -23,10 +23,7 @@ describe('demo campaign by SMS through the real twilio client and a local fake o
       prefix,
       clock,
       env: {
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_FROM: '+15005550006',
-        TWILIO_API_URL: twilio.url,
+        ...twilioEnv(twilio),
         SEND_BACKOFF_MS: '100',
         SEND_TIMEOUT_MS: '500',
         DELIVERY_LEASE_MS: '2000',

@@ -397,3 +397,13 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       }),
   };
 }
+
+/** The app settings that point the real twilio client at this fake. */
+export function twilioEnv(fake: FakeTwilio, from = '+15005550006'): Record<string, string> {
+  return {
+    TWILIO_ACCOUNT_SID: fake.accountSid,
+    TWILIO_AUTH_TOKEN: fake.authToken,
+    TWILIO_FROM: from,
+    TWILIO_API_URL: fake.url,
+  };
+}
