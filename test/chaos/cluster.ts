@@ -32,6 +32,8 @@ export function startCluster(opts: {
   env: Record<string, string>;
   instances: { name: string; role: Instance['role']; port: number }[];
   logDir: string;
+  /** Where the built app lives (default: this checkout); CHAOS_APP_DIR runs another build. */
+  appDir?: string;
 }): Cluster {
   mkdirSync(opts.logDir, { recursive: true });
   let env = { ...opts.env };
@@ -51,7 +53,8 @@ export function startCluster(opts: {
         runs++;
         expected = false;
         log = createWriteStream(join(opts.logDir, `${spec.name}-${runs}.log`));
-        const child = spawn(process.execPath, ['dist/main.js'], {
+        const child = spawn(process.execPath, [join(opts.appDir ?? '.', 'dist/main.js')], {
+          cwd: opts.appDir,
           env: { ...process.env, ...env, ...extra, ROLE: spec.role, PORT: String(spec.port) },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
