@@ -247,6 +247,34 @@ describe('POST /webhooks/twilio/inbound', () => {
       expect(after.enrollments[0]!.next_send_at).toEqual(new Date('2030-06-02T12:00:00Z'));
     });
 
+    it('START after STOP and a new signup on the form starts the new signup, and keeps working', async () => {
+      const phone = nextPhone();
+      await enrolSms(phone);
+      await post(sms(phone, 'STOP')).expect(200);
+      // The form's page tells a stopped number to text START.
+      await api.get(SignupService).subscribe(
+        signupSchema.parse({
+          channel: 'sms',
+          phone,
+          timezone: 'America/New_York',
+          consent: true,
+        }),
+        { ip: null, userAgent: null },
+      );
+      expect((await stateOf(phone)).enrollments.map((e) => e.status).sort()).toEqual([
+        'cancelled',
+        'pending',
+      ]);
+      for (let i = 0; i < 2; i++) {
+        const res = await post(sms(phone, 'START')).expect(200);
+        expect(replyOf(res)).toMatch(REPLY.start);
+      }
+      const after = await stateOf(phone);
+      expect(after.suppressions).toEqual([]);
+      // The new signup is the live one; the stopped one stays stopped (one live per campaign).
+      expect(after.enrollments.map((e) => e.status).sort()).toEqual(['active', 'cancelled']);
+    });
+
     it('YES confirms a pending SMS signup, which then starts with the welcome', async () => {
       const phone = nextPhone();
       await api.get(SignupService).subscribe(

@@ -212,16 +212,22 @@ export class EnrollmentsService {
   async restartStopped(trx: Transaction<Database>, e: Enrollment): Promise<Enrollment | null> {
     const campaign = this.campaigns.get(e.campaign_id);
     if (!campaign || e.step >= campaign.steps.length) return null;
-    try {
-      return await this.enrollments.update(trx, e.id, {
-        status: 'active',
-        cancel_reason: null,
-        next_send_at: resumeSendAt(this.clock.now(), e.step, scheduleContextOf(e, campaign)),
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') return null; // re-enrolled meanwhile
-      throw err;
-    }
+    // Signed up again since (the form tells a stopped number to text START): that newer
+    // enrolment is the live one. Checked first, not caught as a unique-key error afterwards:
+    // PostgreSQL aborts the whole transaction on that error, and every START after it failed.
+    const others = await this.enrollments.forSubscriber(e.subscriber_id, trx);
+    const live = others.some(
+      (o) =>
+        o.id !== e.id &&
+        o.campaign_id === e.campaign_id &&
+        ['pending', 'active', 'paused'].includes(o.status),
+    );
+    if (live) return null;
+    return this.enrollments.update(trx, e.id, {
+      status: 'active',
+      cancel_reason: null,
+      next_send_at: resumeSendAt(this.clock.now(), e.step, scheduleContextOf(e, campaign)),
+    });
   }
 
   /** Changes send time or zone; the pending step moves to the new time within its day. */
