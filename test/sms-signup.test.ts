@@ -180,10 +180,14 @@ describe('SMS signup confirmed by replying YES, and delivery status callbacks', 
       ErrorCode: '30003',
     }).expect(204);
     expect((await welcomeDelivery())!.status).toBe('delivered');
+    const before = await tdb.db.selectFrom('deliveries').selectAll().orderBy('id').execute();
     await signed('/webhooks/twilio/status', {
       MessageSid: `SM${'f'.repeat(32)}`,
       MessageStatus: 'failed',
     }).expect(204);
+    expect(await tdb.db.selectFrom('deliveries').selectAll().orderBy('id').execute()).toEqual(
+      before,
+    );
   });
 
   it('records an undelivered message as failed with the error code', async () => {
