@@ -286,6 +286,53 @@ describe('bad values stop start-up naming the variable', () => {
     },
   );
 
+  it.each([
+    ['APP_SECRET', 'change-me-to-at-least-32-random-characters'], // the old docker-compose value
+    ['ADMIN_TOKEN', 'change-me-admin-token'],
+    ['APP_SECRET', 'please-CHANGE_ME-0123456789abcdef0123456789'],
+    ['ADMIN_TOKEN', 'changeme-changeme-changeme'],
+  ] as const)(
+    'refuses a placeholder %s in production, naming it without echoing it',
+    (key, value) => {
+      const env: Record<string, string> = {
+        NODE_ENV: 'production',
+        APP_SECRET: SECRET,
+        ADMIN_TOKEN: ADMIN,
+        PUBLIC_URL: 'https://drip.example',
+        [key]: value,
+      };
+      const err = configError(env);
+      expect(err.message).toMatch(new RegExp(`^Invalid configuration: ${key} is a placeholder`));
+      expect(err.message).toContain('change-me');
+      expect(err.message).not.toContain(value);
+      expect(err.message.split('\n')).toHaveLength(1);
+      // Only that variable is named.
+      const other = key === 'APP_SECRET' ? 'ADMIN_TOKEN' : 'APP_SECRET';
+      expect(err.message).not.toContain(other);
+    },
+  );
+
+  it('names both secrets when both are placeholders', () => {
+    const err = configError({
+      NODE_ENV: 'production',
+      APP_SECRET: 'change-me-to-at-least-32-random-characters',
+      ADMIN_TOKEN: 'change-me-admin-token',
+      PUBLIC_URL: 'https://drip.example',
+    });
+    expect(err.message).toContain('APP_SECRET is a placeholder');
+    expect(err.message).toContain('ADMIN_TOKEN is a placeholder');
+  });
+
+  it('allows placeholder secrets outside production (the development default is one)', () => {
+    const c = loadConfig({
+      NODE_ENV: 'development',
+      APP_SECRET: 'change-me-to-at-least-32-random-characters',
+      ADMIN_TOKEN: 'change-me-admin-token',
+    });
+    expect(c.adminToken).toBe('change-me-admin-token');
+    expect(loadConfig({}).appSecret).toMatch(/change-me/);
+  });
+
   it('names all three production settings when none is set', () => {
     const err = configError({ NODE_ENV: 'production' });
     for (const name of ['APP_SECRET', 'ADMIN_TOKEN', 'PUBLIC_URL'])

@@ -27,6 +27,8 @@ const url = (protocols: string[]) =>
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const DEV_SECRET = 'dev-only-secret-change-me-dev-only-secret';
+/** Example values ("change-me", "changeme", "CHANGE_ME"...), refused in production. */
+const PLACEHOLDER = /change[-_ ]?me/i;
 
 const schema = z
   .object({
@@ -120,6 +122,17 @@ const schema = z
             code: 'custom',
             path: [key],
             message: 'is required when NODE_ENV=production',
+          });
+      }
+      // A value copied from an example file is public: anyone could forge links or call the
+      // admin API. (The message never repeats the value.)
+      for (const key of ['APP_SECRET', 'ADMIN_TOKEN'] as const) {
+        if (PLACEHOLDER.test(env[key] ?? ''))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message:
+              'is a placeholder (it contains "change-me"); set a random value when NODE_ENV=production (see README, Configuration)',
           });
       }
     }
