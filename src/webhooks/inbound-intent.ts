@@ -1,40 +1,43 @@
-import { redFlagsIn } from './red-flags.js';
+import { helpIn, optInIn, optOutIn } from './reply-reading/keywords.js';
+import { languageOf, type Language } from './reply-reading/language.js';
+import { painScoreIn } from './reply-reading/pain-score.js';
+import { physicianSignsIn, redFlagsIn } from './reply-reading/warning-signs.js';
+
+export { optOutIn, redFlagsIn, physicianSignsIn, type Language };
+export type { EmergencySign, PhysicianSign, WarningSign } from './reply-reading/warning-signs.js';
 
 /** What an inbound SMS asks for; also the `kind` recorded in inbound_messages. */
-export type InboundKind = 'stop' | 'start' | 'help' | 'pain' | 'red-flag' | 'unknown';
+export type InboundKind =
+  'stop' | 'start' | 'help' | 'pain' | 'red-flag' | 'see-physician' | 'unknown';
 
-export type Intent = { kind: Exclude<InboundKind, 'pain'> } | { kind: 'pain'; score: number };
-
-// The carrier-standard opt-out and opt-in words (Twilio's list, plus REVOKE and OPTOUT).
-const STOP_WORDS = new Set([
-  'STOP',
-  'STOPALL',
-  'UNSUBSCRIBE',
-  'CANCEL',
-  'END',
-  'QUIT',
-  'REVOKE',
-  'OPTOUT',
-]);
-const START_WORDS = new Set(['START', 'UNSTOP', 'YES']);
-const HELP_WORDS = new Set(['HELP', 'INFO']);
+export type Intent =
+  | { kind: 'stop' | 'start' | 'help' | 'unknown'; language: Language }
+  // signs: stable ids ('chest', 'breathing', 'fever', 'injury', ...): see warning-signs.ts
+  | { kind: 'red-flag' | 'see-physician'; language: Language; signs: string[] }
+  | { kind: 'pain'; score: number; language: Language };
 
 /**
- * Reads a reply. Keywords must be the whole message (any case, spaces and a trailing "." or
- * "!" allowed). A warning sign wins over a pain score in the same message ("9 and chest pain").
- * A score is a whole number 0-10, alone or as "7/10".
+ * Reads a reply. One kind wins, in this order:
+ *
+ *   red-flag > stop > see-physician > start > help > pain > unknown
+ *
+ * An emergency sign wins even over an opt-out, so "stop, chest pain" still gets the emergency
+ * guidance; `optOutIn` then tells the caller to honour the STOP as well. An opt-out wins over
+ * the rest: after it, only its one confirmation may be sent. A red-flag's `signs` list its
+ * emergency signs first, then any see-a-physician ones.
  */
 export function classifyInbound(body: string): Intent {
-  const word = body
-    .trim()
-    .replace(/[.!]+$/, '')
-    .trim()
-    .toUpperCase();
-  if (STOP_WORDS.has(word)) return { kind: 'stop' };
-  if (START_WORDS.has(word)) return { kind: 'start' };
-  if (HELP_WORDS.has(word)) return { kind: 'help' };
-  if (redFlagsIn(body).length > 0) return { kind: 'red-flag' };
-  const score = /^(\d{1,2})(?:\s*\/\s*10)?$/.exec(word);
-  if (score && Number(score[1]) <= 10) return { kind: 'pain', score: Number(score[1]) };
-  return { kind: 'unknown' };
+  const language = languageOf(body);
+  const emergency = redFlagsIn(body);
+  const physician = physicianSignsIn(body);
+  if (emergency.length > 0) {
+    return { kind: 'red-flag', language, signs: [...emergency, ...physician] };
+  }
+  if (optOutIn(body)) return { kind: 'stop', language };
+  if (physician.length > 0) return { kind: 'see-physician', language, signs: physician };
+  if (optInIn(body)) return { kind: 'start', language };
+  if (helpIn(body)) return { kind: 'help', language };
+  const score = painScoreIn(body);
+  if (score !== null) return { kind: 'pain', score, language };
+  return { kind: 'unknown', language };
 }

@@ -12,6 +12,7 @@ const TEMPLATE: Record<InboundKind, string> = {
   help: 'sms-help',
   pain: 'sms-pain-thanks',
   'red-flag': 'sms-red-flag',
+  'see-physician': 'sms-see-physician',
   unknown: 'sms-unknown',
 };
 
