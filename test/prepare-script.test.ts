@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -38,7 +39,6 @@ interface Machine {
   ): { code: number | null; output: string; ms: number };
   /** Each call a fake received, as "name args...". */
   calls(): string[];
-  bin: string;
 }
 
 function machine(opts: { hide?: string[]; uid?: number; fakes?: Record<string, string> }): Machine {
@@ -47,7 +47,7 @@ function machine(opts: { hide?: string[]; uid?: number; fakes?: Record<string, s
   const bin = join(dir, 'bin');
   const log = join(dir, 'calls.log');
   writeFileSync(log, '');
-  spawnSync('mkdir', [bin]);
+  mkdirSync(bin);
   const fake = (name: string, body: string, record = true) => {
     const note = record ? `echo "${name} $*" >> '${log}'\n` : '';
     writeFileSync(join(bin, name), `#!/bin/bash\n${note}${body}\n`);
@@ -55,16 +55,17 @@ function machine(opts: { hide?: string[]; uid?: number; fakes?: Record<string, s
   };
   fake('id', `echo ${opts.uid ?? 1000}`, false); // who the script thinks it runs as
   for (const [name, body] of Object.entries(opts.fakes ?? {})) fake(name, body);
-  const hidden = new Set(opts.hide ?? []);
+  // The first of each name wins, as on a PATH.
+  const taken = new Set([...(opts.hide ?? []), 'id', ...Object.keys(opts.fakes ?? {})]);
   for (const from of (process.env.PATH ?? '').split(delimiter)) {
     if (!from || !existsSync(from)) continue;
     for (const name of readdirSync(from)) {
-      if (hidden.has(name) || existsSync(join(bin, name))) continue;
+      if (taken.has(name)) continue;
+      taken.add(name);
       symlinkSync(join(from, name), join(bin, name));
     }
   }
   return {
-    bin,
     run(mode, env = {}) {
       const started = performance.now();
       const r = spawnSync('/bin/bash', [SCRIPT, mode], {
