@@ -4,7 +4,7 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { ManualClock } from '../src/common/clock.js';
 import { QueueName, QueuesService } from '../src/delivery/index.js';
-import { EnrollmentsService } from '../src/enrollments/index.js';
+import { EnrollmentsService, SafetyService } from '../src/enrollments/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { ConsentService, SignupService } from '../src/signup/index.js';
 import { signupSchema } from '../src/signup/signup.dto.js';
@@ -27,8 +27,9 @@ const REPLY = {
   start:
     /^Selfcare Drip: You can get texts from us again\. If your Upper-Back Relief programme was stopped/,
   help: /^Selfcare Drip: Upper-Back Relief self-care tips, up to 1 msg\/day\. Not for emergencies\./,
-  redFlag: /Call your local emergency number now\. We have paused your messages\./,
-  unknown: /^Selfcare Drip: Sorry, we did not understand\./,
+  redFlag: /call your local emergency number straight away\. We have paused all your tips/,
+  unknown:
+    /^Selfcare Drip: We could not read that as a keyword or a 0-10 pain score, so we keep it for your clinic\. If it is about a new symptom: chest pain, trouble breathing or feeling faint, call your local emergency number now/,
   pain: (score: number) => new RegExp(`pain score of ${score} out of 10\\.`),
 };
 
@@ -330,7 +331,7 @@ describe('POST /webhooks/twilio/inbound', () => {
       async (word) => {
         const phone = nextPhone();
         const e = await enrolSms(phone);
-        await api.get(ConsentService).stopPhone(phone);
+        await api.get(ConsentService).stopPhone(phone, 'STOP');
         const before = await stateOf(phone);
         expect(before.suppressions).toHaveLength(1);
         await expectForgeriesRefused(sms(phone, word));
@@ -500,7 +501,7 @@ describe('POST /webhooks/twilio/inbound', () => {
       },
     );
 
-    it('answers anything else with "did not understand"', async () => {
+    it('answers anything else with the safety line and how to reach the clinic, and keeps it', async () => {
       const phone = nextPhone();
       await enrolSms(phone);
       expect(replyOf(await post(sms(phone, 'my back feels better')).expect(200))).toMatch(
@@ -542,7 +543,8 @@ describe('POST /webhooks/twilio/inbound', () => {
       const e = await enrolSms(phone);
       const params = sms(phone, 'chest tight');
       await post(params).expect(200);
-      await api.get(EnrollmentsService).resume(e.id); // a person looked and resumed it
+      // A clinic looked and lifted the hold.
+      await api.get(SafetyService).lift(e.subscriberId, 'clinic');
       expect(replyOf(await post(params).expect(200))).toMatch(REPLY.redFlag);
       expect((await stateOf(phone)).enrollments).toMatchObject([{ status: 'active' }]);
     });

@@ -1,9 +1,18 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ZodPipe } from '../common/zod-pipe.js';
+import { SafetyService } from '../enrollments/index.js';
 import { invalid, notFound } from '../common/errors.js';
 import { ConsentService } from '../signup/consent.service.js';
 import { SubscribersRepository, normaliseEmail, normalisePhone } from '../subscribers/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
+
+const liftSchema = z.strictObject({
+  by: z.enum(['clinic', 'operator'], { message: 'must be "clinic" or "operator"' }),
+  note: z.string().trim().max(500, 'must be at most 500 characters').optional(),
+});
+type LiftInput = z.output<typeof liftSchema>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,6 +24,7 @@ export class AdminSubscribersController {
   constructor(
     private readonly subscribers: SubscribersRepository,
     private readonly consent: ConsentService,
+    private readonly safety: SafetyService,
   ) {}
 
   @Get()
@@ -44,5 +54,36 @@ export class AdminSubscribersController {
   consentEvidence(@Param('id') id: string) {
     if (!UUID.test(id)) throw notFound('subscriber (malformed id) not found');
     return this.consent.evidence(id);
+  }
+
+  @Get(':id/safety')
+  @ApiOperation({
+    summary: 'The safety hold of one person, and every warning sign and lift on record',
+  })
+  safetyStatus(@Param('id') id: string) {
+    if (!UUID.test(id)) throw notFound('subscriber (malformed id) not found');
+    return this.safety.status(id);
+  }
+
+  @Post(':id/safety-hold/lift')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Lift a safety hold after a clinician has been in touch: resumes every tip it paused, on every channel',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['by'],
+      properties: {
+        by: { type: 'string', enum: ['clinic', 'operator'] },
+        note: { type: 'string', maxLength: 500, example: 'Seen by Dr Lee on 2 March; cleared.' },
+      },
+    },
+  })
+  async liftHold(@Param('id') id: string, @Body(new ZodPipe(liftSchema)) body: LiftInput) {
+    if (!UUID.test(id)) throw notFound('subscriber (malformed id) not found');
+    const done = await this.safety.lift(id, body.by, body.note ?? null);
+    return { ...done, safety: await this.safety.status(id) };
   }
 }

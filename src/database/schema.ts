@@ -19,6 +19,8 @@ export interface SubscribersTable {
   email: string | null;
   phone: string | null;
   name: string | null;
+  /** Rows of one person (an email row and a phone row enrolled together) share it. */
+  person_id: Generated<string>;
   created_at: AutoTimestamp;
   updated_at: AutoTimestamp;
 }
@@ -41,6 +43,8 @@ export interface EnrollmentsTable {
   confirm_count: Generated<number>;
   /** Why it was cancelled: 'stop' (SMS keyword), 'unsubscribe', 'operator', 'expired'. */
   cancel_reason: string | null;
+  /** Why it is paused: 'person' (preferences), 'operator', or 'safety' (a warning sign). */
+  pause_reason: string | null;
   created_at: AutoTimestamp;
   updated_at: AutoTimestamp;
 }
@@ -81,6 +85,11 @@ export interface ConsentEventsTable {
   channel: Channel;
   source: string;
   text_version: string | null;
+  /** The campaign the words named, and the exact words shown (null before migration 0004). */
+  campaign_id: string | null;
+  text: string | null;
+  /** What the person wrote (an SMS keyword message), exactly. */
+  words: string | null;
   ip: string | null;
   user_agent: string | null;
   created_at: AutoTimestamp;
@@ -105,7 +114,31 @@ export interface PainScoresTable {
   created_at: AutoTimestamp;
 }
 
+/** A person who reported a warning sign: no tips on any channel until the hold is lifted. */
+export interface SafetyHoldsTable {
+  person_id: string;
+  subscriber_id: string;
+  inbound_message_id: string | null;
+  signs: string;
+  created_at: AutoTimestamp;
+}
+
+/** Append-only: warning signs reported, and holds lifted (by whom). */
+export interface SafetyEventsTable {
+  id: Generated<string>;
+  person_id: string;
+  subscriber_id: string | null;
+  kind: string;
+  source: string;
+  signs: string | null;
+  inbound_message_id: string | null;
+  note: string | null;
+  created_at: AutoTimestamp;
+}
+
 export interface Database {
+  safety_holds: SafetyHoldsTable;
+  safety_events: SafetyEventsTable;
   inbound_messages: InboundMessagesTable;
   pain_scores: PainScoresTable;
   subscribers: SubscribersTable;

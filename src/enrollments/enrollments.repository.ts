@@ -66,6 +66,7 @@ export class EnrollmentsRepository {
         | 'timezone'
         | 'channel'
         | 'paused_until'
+        | 'pause_reason'
         | 'cancel_reason'
         | 'confirm_sent_at'
         | 'confirm_count'
@@ -162,15 +163,34 @@ export class EnrollmentsRepository {
       .execute();
   }
 
+  /** Every enrolment of the person this subscriber belongs to, on any address. */
+  forPersonOf(subscriberId: string, trx: Executor = this.db): Promise<Enrollment[]> {
+    return trx
+      .selectFrom('enrollments')
+      .selectAll('enrollments')
+      .innerJoin('subscribers', 'subscribers.id', 'enrollments.subscriber_id')
+      .where(
+        'subscribers.person_id',
+        '=',
+        trx.selectFrom('subscribers as s').select('s.person_id').where('s.id', '=', subscriberId),
+      )
+      .orderBy('enrollments.created_at', 'desc')
+      .execute();
+  }
+
   /** Paused enrolments whose timed pause has ended. */
   pausesEnded(now: Date, limit: number): Promise<{ id: string }[]> {
-    return this.db
-      .selectFrom('enrollments')
-      .select('id')
-      .where('status', '=', 'paused')
-      .where('paused_until', '<=', now)
-      .limit(limit)
-      .execute();
+    return (
+      this.db
+        .selectFrom('enrollments')
+        .select('id')
+        .where('status', '=', 'paused')
+        .where('paused_until', '<=', now)
+        // A safety hold is lifted by a person, never by the clock.
+        .where((eb) => eb('pause_reason', 'is', null).or('pause_reason', '!=', 'safety'))
+        .limit(limit)
+        .execute()
+    );
   }
 
   /** Removes unconfirmed signups older than `before`, and people left with nothing. */

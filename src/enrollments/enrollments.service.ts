@@ -9,6 +9,7 @@ import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import type { CreateEnrollmentInput, UpdateEnrollmentInput } from './enrollment.dto.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
+import { consentText } from '../signup/consent-text.js';
 import { firstSendAt, resumeSendAt, retimeSendAt, scheduleContextOf } from './schedule.js';
 
 export interface EnrollmentSummary {
@@ -21,7 +22,19 @@ export interface EnrollmentSummary {
   nextSendAt: string | null;
   /** Why it ended, when cancelled: stop, unsubscribe, operator, undeliverable, expired. */
   cancelReason: string | null;
+  /** Why it is paused: person, operator, or safety (a warning sign; see the safety hold). */
+  pauseReason: string | null;
 }
+
+/** Who paused: the person (preferences), an operator or clinic, or a warning sign. */
+export type PauseReason = 'person' | 'operator' | 'safety';
+
+const safetyHeld = () =>
+  conflict(
+    'status: paused because of a warning sign in a reply; a clinic or operator lifts it ' +
+      '(POST /api/v1/admin/subscribers/{id}/safety-hold/lift), or the person confirms on ' +
+      'their preferences page that a clinician has seen them',
+  );
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -71,6 +84,17 @@ export class EnrollmentsService {
         { email, phone, name },
         input.channel,
       );
+      // A clinic or operator vouches that both addresses are this person's: a warning sign
+      // sent from either then holds the tips on both.
+      const other = input.channel === 'email' ? phone : email;
+      if (other)
+        await this.subscribers.linkAddress(
+          trx,
+          subscriber,
+          input.channel === 'email' ? 'phone' : 'email',
+          other,
+        );
+      const held = await this.subscribers.holdOf(subscriber.id, trx);
       const ctx = scheduleContextOf(
         { channel: input.channel, timezone: input.timezone, send_time: input.sendTime },
         campaign,
@@ -83,9 +107,10 @@ export class EnrollmentsService {
           channel: input.channel,
           timezone: input.timezone,
           send_time: input.sendTime,
-          status: 'active',
+          status: held ? 'paused' : 'active',
+          pause_reason: held ? 'safety' : null,
           step: 0,
-          next_send_at: firstSendAt(now, ctx),
+          next_send_at: held ? null : firstSendAt(now, ctx),
           source,
         });
       } catch (err) {
@@ -101,6 +126,8 @@ export class EnrollmentsService {
         source,
         // The operator (admin API or CLI) vouches that the person agreed.
         textVersion: 'admin-v1',
+        campaignId: campaign.id,
+        text: consentText('admin-v1', { programme: campaign.name, days: 0, sender: '' }),
       });
       return row;
     });
@@ -142,65 +169,110 @@ export class EnrollmentsService {
     };
   }
 
-  /** Pauses; messages queued but not yet sent are withdrawn, and their step is kept. */
-  async pause(id: string, until: Date | null = null): Promise<EnrollmentSummary> {
-    return this.change(id, async (trx, e) => {
-      if (e.status === 'paused') return e;
-      if (e.status !== 'active')
-        throw conflict(`status: cannot pause an enrolment that is ${e.status}`);
-      const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
-      const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
-      return this.enrollments.update(trx, e.id, {
-        status: 'paused',
-        step,
-        next_send_at: null,
-        paused_until: until,
-      });
+  /**
+   * Pauses; messages queued but not yet sent are withdrawn, and their step is kept. `reason`
+   * says who may resume it: a 'safety' pause (a warning sign) is resumed only by lifting the
+   * person's safety hold, never from the preferences page or by the clock.
+   */
+  async pause(
+    id: string,
+    until: Date | null = null,
+    reason: PauseReason = 'operator',
+  ): Promise<EnrollmentSummary> {
+    return this.change(id, async (trx, e) => this.pauseLocked(trx, e, until, reason));
+  }
+
+  /** Pauses an enrolment the caller has locked, inside the caller's transaction. */
+  async pauseLocked(
+    trx: Transaction<Database>,
+    e: Enrollment,
+    until: Date | null,
+    reason: PauseReason,
+  ): Promise<Enrollment> {
+    if (e.status === 'paused') {
+      // A warning sign outranks any other pause, and a timed pause must not end it.
+      if (reason === 'safety' && e.pause_reason !== 'safety')
+        return this.enrollments.update(trx, e.id, { pause_reason: 'safety', paused_until: null });
+      return e;
+    }
+    if (e.status !== 'active')
+      throw conflict(`status: cannot pause an enrolment that is ${e.status}`);
+    const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
+    const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
+    return this.enrollments.update(trx, e.id, {
+      status: 'paused',
+      step,
+      next_send_at: null,
+      paused_until: until,
+      pause_reason: reason,
     });
   }
 
-  async resume(id: string): Promise<EnrollmentSummary> {
+  /**
+   * Resumes a paused enrolment. One paused for a warning sign is refused (409) unless the
+   * caller is lifting the safety hold (`liftingSafetyHold`). A hold pauses every enrolment
+   * of the person with that reason, under the enrolment's lock, so checking the reason is
+   * enough.
+   */
+  async resume(id: string, opts: { liftingSafetyHold?: boolean } = {}): Promise<EnrollmentSummary> {
     return this.change(id, async (trx, e) => {
       if (e.status === 'active') return e;
       if (e.status !== 'paused')
         throw conflict(`status: cannot resume an enrolment that is ${e.status}`);
+      if (e.pause_reason === 'safety' && !opts.liftingSafetyHold) throw safetyHeld();
       const campaign = this.campaignOf(e.campaign_id);
       if (e.step >= campaign.steps.length)
-        return this.enrollments.update(trx, e.id, { status: 'completed', next_send_at: null });
+        return this.enrollments.update(trx, e.id, {
+          status: 'completed',
+          next_send_at: null,
+          pause_reason: null,
+        });
       const next = resumeSendAt(this.clock.now(), e.step, scheduleContextOf(e, campaign));
       return this.enrollments.update(trx, e.id, {
         status: 'active',
         next_send_at: next,
         paused_until: null,
+        pause_reason: null,
       });
     });
   }
 
   async cancel(id: string, reason = 'operator'): Promise<EnrollmentSummary> {
-    return this.change(id, async (trx, e) => {
-      if (e.status === 'cancelled' || e.status === 'completed') return e;
-      if (reason === 'stop') {
-        // START may restart it: withdraw what was queued and keep that step, as pause does.
-        const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
-        const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
-        return this.enrollments.update(trx, e.id, {
-          status: 'cancelled',
-          step,
-          next_send_at: null,
-          cancel_reason: reason,
-        });
-      }
-      await this.deliveries.skipQueued(trx, e.id, `cancelled: ${reason}`);
+    return this.change(id, (trx, e) => this.cancelLocked(trx, e, reason));
+  }
+
+  /** Cancels an enrolment the caller has locked, inside the caller's transaction. */
+  async cancelLocked(
+    trx: Transaction<Database>,
+    e: Enrollment,
+    reason: string,
+  ): Promise<Enrollment> {
+    if (e.status === 'cancelled' || e.status === 'completed') return e;
+    if (reason === 'stop') {
+      // START may restart it: withdraw what was queued and keep that step, as pause does.
+      const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
+      const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
       return this.enrollments.update(trx, e.id, {
         status: 'cancelled',
+        step,
         next_send_at: null,
         cancel_reason: reason,
       });
+    }
+    await this.deliveries.skipQueued(trx, e.id, `cancelled: ${reason}`);
+    return this.enrollments.update(trx, e.id, {
+      status: 'cancelled',
+      next_send_at: null,
+      cancel_reason: reason,
     });
   }
 
-  /** Starts a pending (double opt-in) enrolment: the welcome goes out at once. */
+  /**
+   * Starts a pending (double opt-in) enrolment: the welcome goes out at once. A person under
+   * a safety hold is enrolled paused instead, to start when the hold is lifted.
+   */
   async activatePending(trx: Transaction<Database>, e: Enrollment): Promise<Enrollment> {
+    if (await this.subscribers.holdOf(e.subscriber_id, trx)) return this.heldBack(trx, e);
     const campaign = this.campaignOf(e.campaign_id);
     return this.enrollments.update(trx, e.id, {
       status: 'active',
@@ -223,10 +295,22 @@ export class EnrollmentsService {
         ['pending', 'active', 'paused'].includes(o.status),
     );
     if (live) return null;
+    if (await this.subscribers.holdOf(e.subscriber_id, trx)) return this.heldBack(trx, e);
     return this.enrollments.update(trx, e.id, {
       status: 'active',
       cancel_reason: null,
       next_send_at: resumeSendAt(this.clock.now(), e.step, scheduleContextOf(e, campaign)),
+    });
+  }
+
+  /** Live but waiting for the person's safety hold to be lifted. */
+  private heldBack(trx: Transaction<Database>, e: Enrollment): Promise<Enrollment> {
+    return this.enrollments.update(trx, e.id, {
+      status: 'paused',
+      cancel_reason: null,
+      next_send_at: null,
+      paused_until: null,
+      pause_reason: 'safety',
     });
   }
 
@@ -291,5 +375,6 @@ function summarise(e: Enrollment): EnrollmentSummary {
     step: e.step,
     nextSendAt: e.next_send_at ? e.next_send_at.toISOString() : null,
     cancelReason: e.status === 'cancelled' ? e.cancel_reason : null,
+    pauseReason: e.status === 'paused' ? e.pause_reason : null,
   };
 }

@@ -3,3 +3,5 @@ export { EnrollmentsService } from './enrollments.service.js';
 export { EnrollmentsRepository } from './enrollments.repository.js';
 export * from './schedule.js';
 export * from './enrollment.dto.js';
+export { SafetyService, type HoldLifter, type SafetyStatus } from './safety.service.js';
+export type { PauseReason } from './enrollments.service.js';

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CampaignsService } from '../campaigns/index.js';
+import type { Transaction } from 'kysely';
+import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { Clock } from '../common/clock.js';
 import { notFound } from '../common/errors.js';
 import { maskAddress } from '../common/mask.js';
-import type { Channel, Enrollment } from '../database/index.js';
+import type { Channel, Database, Enrollment } from '../database/index.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import type { RequestMeta } from './signup.service.js';
@@ -30,46 +31,60 @@ export class ConsentService {
   /**
    * Stops every message to this person's address on this channel, at once and for good:
    * the address is suppressed (checked again by the worker before each send) and their
-   * enrolments on the channel are cancelled. Safe to repeat.
+   * enrolments on the channel are cancelled, all in one transaction (the caller's, when
+   * given). Safe to repeat.
    */
   async withdraw(
     subscriberId: string,
     channel: Channel,
     source: string,
     meta: Partial<RequestMeta> = {},
+    opts: { trx?: Transaction<Database>; words?: string } = {},
   ): Promise<boolean> {
-    const done = await this.enrollments.transaction(async (trx) => {
+    const run = async (trx: Transaction<Database>): Promise<boolean> => {
       const subscriber = await this.subscribers.findById(subscriberId, trx);
       const address = channel === 'email' ? subscriber?.email : subscriber?.phone;
       if (!subscriber || !address) return false;
       if (await this.subscribers.isSuppressed(address, trx)) return true; // already out: no new evidence
       await this.subscribers.suppress(address, channel, source, trx);
+      const textVersion = source === 'sms-keyword' ? 'sms-keyword-v1' : 'email-link-v1';
       await this.subscribers.recordConsent(trx, {
         subscriberId,
         kind: 'withdrawn',
         channel,
         source,
-        textVersion: source === 'sms-keyword' ? 'sms-keyword-v1' : 'email-link-v1',
+        textVersion,
+        text: consentText(textVersion, this.vars()),
+        words: opts.words ?? null,
         ip: meta.ip ?? null,
         userAgent: meta.userAgent ?? null,
       });
+      const reason = source === 'sms-keyword' ? 'stop' : 'unsubscribe';
+      for (const e of await this.enrollments.forSubscriber(subscriberId, trx)) {
+        if (e.channel !== channel || !LIVE.includes(e.status)) continue;
+        const locked = await this.enrollments.lock(trx, e.id);
+        if (locked) await this.enrollmentsService.cancelLocked(trx, locked, reason);
+      }
       return true;
-    });
-    if (!done) return false;
-    const reason = source === 'sms-keyword' ? 'stop' : 'unsubscribe';
-    for (const e of await this.enrollments.forSubscriber(subscriberId)) {
-      if (e.channel === channel && LIVE.includes(e.status))
-        await this.enrollmentsService.cancel(e.id, reason);
-    }
-    this.logger.log({ subscriberId, channel, source }, 'opted out');
-    return true;
+    };
+    const done = opts.trx ? await run(opts.trx) : await this.enrollments.transaction(run);
+    if (done) this.logger.log({ subscriberId, channel, source }, 'opted out');
+    return done;
   }
 
-  /** STOP from a phone number, known to us or not: it is never texted again until START. */
-  async stopPhone(phone: string): Promise<void> {
-    const subscriber = await this.subscribers.findBy('phone', phone);
-    if (subscriber) await this.withdraw(subscriber.id, 'sms', 'sms-keyword');
-    else await this.subscribers.suppress(phone, 'sms', 'sms-keyword');
+  /**
+   * STOP from a phone number, known to us or not: it is never texted again until START.
+   * `words` is what they texted, kept as evidence.
+   */
+  async stopPhone(phone: string, words: string, trx?: Transaction<Database>): Promise<void> {
+    const run = async (t: Transaction<Database>) => {
+      const subscriber = await this.subscribers.findBy('phone', phone, t);
+      if (subscriber)
+        await this.withdraw(subscriber.id, 'sms', 'sms-keyword', {}, { trx: t, words });
+      else await this.subscribers.suppress(phone, 'sms', 'sms-keyword', t);
+    };
+    if (trx) await run(trx);
+    else await this.enrollments.transaction(run);
     this.logger.log({ to: maskAddress(phone) }, 'STOP');
   }
 
@@ -79,35 +94,46 @@ export class ConsentService {
    */
   async startPhone(
     phone: string,
+    words: string,
+    trx?: Transaction<Database>,
   ): Promise<{ known: boolean; confirmed: number; restarted: number }> {
-    const subscriber = await this.subscribers.findBy('phone', phone);
-    if (!subscriber) {
-      await this.subscribers.unsuppress(phone);
-      return { known: false, confirmed: 0, restarted: 0 };
-    }
-    return this.enrollments.transaction(async (trx) => {
-      await this.subscribers.unsuppress(phone, trx);
+    const run = async (t: Transaction<Database>) => {
+      const subscriber = await this.subscribers.findBy('phone', phone, t);
+      await this.subscribers.unsuppress(phone, t);
+      if (!subscriber) return { known: false, confirmed: 0, restarted: 0 };
       let confirmed = 0;
       let restarted = 0;
-      const all = await this.enrollments.forSubscriber(subscriber.id, trx);
+      const all = await this.enrollments.forSubscriber(subscriber.id, t);
       for (const e of all.filter((x) => x.channel === 'sms')) {
-        const locked = (await this.enrollments.lock(trx, e.id)) as Enrollment;
+        const locked = (await this.enrollments.lock(t, e.id)) as Enrollment;
         if (locked.status === 'pending') {
-          await this.enrollmentsService.activatePending(trx, locked);
+          await this.enrollmentsService.activatePending(t, locked);
           confirmed++;
         } else if (locked.status === 'cancelled' && locked.cancel_reason === 'stop') {
-          if (await this.enrollmentsService.restartStopped(trx, locked)) restarted++;
+          if (await this.enrollmentsService.restartStopped(t, locked)) restarted++;
         }
       }
-      await this.subscribers.recordConsent(trx, {
+      await this.subscribers.recordConsent(t, {
         subscriberId: subscriber.id,
         kind: confirmed > 0 ? 'confirmed' : 'opted-in',
         channel: 'sms',
         source: 'sms-keyword',
         textVersion: 'sms-keyword-v1',
+        text: consentText('sms-keyword-v1', this.vars()),
+        words,
       });
       return { known: true, confirmed, restarted };
-    });
+    };
+    return trx ? run(trx) : this.enrollments.transaction(run);
+  }
+
+  /** Placeholders of texts that name no campaign. */
+  private vars(campaign?: Campaign) {
+    return {
+      programme: campaign?.name ?? '',
+      days: campaign ? this.campaigns.tipDays(campaign) : 0,
+      sender: this.config.sender.name,
+    };
   }
 
   /** Everything we hold as evidence of this person's consent, for the admin export. */
@@ -142,7 +168,12 @@ export class ConsentService {
         channel: e.channel,
         source: e.source,
         textVersion: e.text_version,
-        text: consentText(e.text_version, vars),
+        campaign: e.campaign_id,
+        // Stored with the event since migration 0004; older events are rebuilt from the
+        // versioned text and the latest enrolment's campaign, and say so.
+        text: e.text ?? consentText(e.text_version, vars),
+        textStored: e.text !== null,
+        words: e.words,
         ip: e.ip,
         userAgent: e.user_agent,
       })),

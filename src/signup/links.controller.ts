@@ -130,6 +130,10 @@ export class LinksController {
           await this.preferences.resume(view);
           saved = 'Resumed. Your next message comes at your usual time.';
           break;
+        case 'seen':
+          await this.preferences.confirmSeen(view, body?.seen !== undefined && body.seen !== '');
+          saved = 'Thank you. Your tips start again at your usual time.';
+          break;
         case 'stop':
           await this.preferences.stop(view, requestMeta(req));
           res
@@ -146,7 +150,7 @@ export class LinksController {
             .type('html')
             .send(
               this.renderPreferences(token, view, {
-                error: 'action: choose update, pause, resume or stop',
+                error: 'action: choose update, pause, resume, seen or stop',
               }),
             );
           return;
@@ -181,11 +185,13 @@ export class LinksController {
         campaignName: this.campaigns.get(e.campaign_id)?.name ?? e.campaign_id,
         channelLabel: CHANNEL_LABEL[e.channel],
         statusLabel:
-          e.status === 'paused'
-            ? e.paused_until
-              ? `paused until ${DateTime.fromJSDate(e.paused_until, { zone: e.timezone }).toFormat('d LLLL')}`
-              : 'paused'
-            : 'active',
+          e.status === 'paused' && e.pause_reason === 'safety'
+            ? 'paused after a warning sign in your reply'
+            : e.status === 'paused'
+              ? e.paused_until
+                ? `paused until ${DateTime.fromJSDate(e.paused_until, { zone: e.timezone }).toFormat('d LLLL')}`
+                : 'paused'
+              : 'active',
         nextSend: e.next_send_at
           ? DateTime.fromJSDate(e.next_send_at, { zone: e.timezone }).toFormat(
               "ccc d LLL 'at' HH:mm",
@@ -203,7 +209,8 @@ export class LinksController {
             }))
           : [],
       canPause: view.enrollments.some((e) => e.status === 'active'),
-      canResume: view.enrollments.some((e) => e.status === 'paused'),
+      canResume: view.enrollments.some((e) => e.status === 'paused' && e.pause_reason !== 'safety'),
+      held: view.hold !== null,
     });
   }
 }

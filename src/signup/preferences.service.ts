@@ -8,6 +8,7 @@ import { DeliveriesRepository } from '../delivery/index.js';
 import {
   EnrollmentsRepository,
   EnrollmentsService,
+  SafetyService,
   isValidTimeZone,
   nextOccurrence,
   scheduleContextOf,
@@ -24,6 +25,8 @@ export interface PreferencesView {
   subscriberId: string;
   channels: Channel[];
   enrollments: Enrollment[];
+  /** Set when the person is on a safety hold (a warning sign in a reply). */
+  hold: { since: Date } | null;
 }
 
 /** What a person can change from the link in every message. */
@@ -36,6 +39,7 @@ export class PreferencesService {
     private readonly deliveries: DeliveriesRepository,
     private readonly consent: ConsentService,
     private readonly campaigns: CampaignsService,
+    private readonly safety: SafetyService,
     private readonly clock: Clock,
   ) {}
 
@@ -50,7 +54,8 @@ export class PreferencesService {
       channels.push('email');
     if (subscriber.phone && !(await this.subscribers.isSuppressed(subscriber.phone)))
       channels.push('sms');
-    return { subscriberId, channels, enrollments };
+    const hold = await this.subscribers.holdOf(subscriberId);
+    return { subscriberId, channels, enrollments, hold: hold ? { since: hold.created_at } : null };
   }
 
   /** Send time, time zone and channel, for every live enrolment of the person. */
@@ -101,13 +106,30 @@ export class PreferencesService {
     if (!Number.isInteger(days) || days < 1 || days > MAX_PAUSE_DAYS)
       throw invalid('days', `must be a whole number from 1 to ${MAX_PAUSE_DAYS}`);
     const until = DateTime.fromJSDate(this.clock.now()).plus({ days }).toJSDate();
-    for (const e of view.enrollments) await this.enrollmentsService.pause(e.id, until);
+    for (const e of view.enrollments) await this.enrollmentsService.pause(e.id, until, 'person');
     return until;
   }
 
+  /** Resumes the person's own pauses; a safety hold is lifted only by `confirmSeen`. */
   async resume(view: PreferencesView): Promise<void> {
-    for (const e of view.enrollments.filter((x) => x.status === 'paused'))
+    for (const e of view.enrollments.filter(
+      (x) => x.status === 'paused' && x.pause_reason !== 'safety',
+    ))
       await this.enrollmentsService.resume(e.id);
+  }
+
+  /**
+   * The person confirms that a clinician has seen them since the warning sign: a deliberate
+   * step (a ticked box on a POSTed form), recorded as a safety event. Lifts the hold.
+   */
+  async confirmSeen(view: PreferencesView, confirmed: boolean): Promise<void> {
+    if (!view.hold) throw invalid('action', 'there is no safety pause to lift');
+    if (!confirmed) throw invalid('seen', 'tick the box to confirm that a clinician has seen you');
+    await this.safety.lift(
+      view.subscriberId,
+      'patient',
+      'confirmed on the preferences page that a clinician has seen them',
+    );
   }
 
   async stop(view: PreferencesView, meta: RequestMeta): Promise<void> {

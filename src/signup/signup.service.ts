@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
+import { CampaignsService } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Clock } from '../common/clock.js';
 import { invalid } from '../common/errors.js';
@@ -10,7 +11,7 @@ import { promptly, redisReady } from '../delivery/redis.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import { TokensService } from '../tokens/tokens.service.js';
-import { CURRENT_SIGNUP_TEXT, RED_FLAGS, type RedFlagId } from './consent-text.js';
+import { CURRENT_SIGNUP_TEXT, RED_FLAGS, consentText, type RedFlagId } from './consent-text.js';
 import type { SignupInput } from './signup.dto.js';
 
 export interface RequestMeta {
@@ -39,6 +40,7 @@ export class SignupService {
     private readonly tokens: TokensService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly campaigns: CampaignsService,
   ) {}
 
   /**
@@ -86,6 +88,13 @@ export class SignupService {
         channel: input.channel,
         source: 'web-form',
         textVersion: CURRENT_SIGNUP_TEXT,
+        // The words the form showed, as it showed them (see SignupController.form).
+        campaignId: campaign.id,
+        text: consentText(CURRENT_SIGNUP_TEXT, {
+          programme: campaign.name,
+          days: this.campaigns.tipDays(campaign),
+          sender: this.config.sender.name,
+        }),
         ip: meta.ip,
         userAgent: meta.userAgent,
       });
@@ -169,6 +178,8 @@ export class SignupService {
         channel: e.channel,
         source: 'email-link',
         textVersion: 'email-link-v1',
+        campaignId: e.campaign_id,
+        text: consentText('email-link-v1', { programme: '', days: 0, sender: '' }),
         ip: meta.ip,
         userAgent: meta.userAgent,
       });

@@ -31,6 +31,18 @@ export function normalisePhone(value: string, country?: string): string | null {
   return parsed.number;
 }
 
+/**
+ * E.164 form of the number an SMS came from, of any type. A landline that texts through a
+ * carrier service, or a toll-free number, can still send STOP, and STOP must be honoured
+ * from any number; only sending to such numbers is refused (normalisePhone).
+ */
+export function normaliseSender(value: string): string | null {
+  const raw = value.trim().replace(/[\s().-]/g, '');
+  if (!/^\+\d{6,15}$/.test(raw)) return null;
+  const parsed = parsePhoneNumberFromString(raw);
+  return parsed && parsed.isPossible() ? parsed.number : null;
+}
+
 /** The contact fields shared by every way of joining; checked further by resolveContact. */
 export const contactFields = {
   email: z.string().max(254, 'must be at most 254 characters').optional(),

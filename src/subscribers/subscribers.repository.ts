@@ -66,6 +66,11 @@ export class SubscribersRepository {
       channel: Channel;
       source: string;
       textVersion?: string | null;
+      /** The campaign the words named, and the words exactly as shown. */
+      campaignId?: string | null;
+      text?: string | null;
+      /** What the person wrote, for a keyword texted to us. */
+      words?: string | null;
       ip?: string | null;
       userAgent?: string | null;
     },
@@ -79,6 +84,9 @@ export class SubscribersRepository {
         channel: event.channel,
         source: event.source,
         text_version: event.textVersion ?? null,
+        campaign_id: event.campaignId ?? null,
+        text: event.text ?? null,
+        words: event.words ?? null,
         ip: event.ip ?? null,
         user_agent: event.userAgent ?? null,
       })
@@ -143,5 +151,70 @@ export class SubscribersRepository {
       .values({ address, channel, reason, created_at: this.clock.now() })
       .onConflict((oc) => oc.column('address').doNothing())
       .execute();
+  }
+
+  /**
+   * Makes the row holding `address` (created when missing, with no enrolment) part of this
+   * subscriber's person. Used when a clinic or operator enrols someone with both an email
+   * address and a phone number: a warning sign sent from either then holds both.
+   */
+  async linkAddress(
+    trx: Executor,
+    subscriber: Subscriber,
+    column: 'email' | 'phone',
+    address: string,
+  ): Promise<void> {
+    if (subscriber[column] === address) return;
+    const other = await trx
+      .selectFrom('subscribers')
+      .select(['id', 'person_id'])
+      .where(column, '=', address)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!other) {
+      await trx
+        .insertInto('subscribers')
+        .values({
+          created_at: this.clock.now(),
+          updated_at: this.clock.now(),
+          email: column === 'email' ? address : null,
+          phone: column === 'phone' ? address : null,
+          name: subscriber.name,
+          person_id: subscriber.person_id,
+        })
+        .onConflict((oc) => oc.column(column).where(column, 'is not', null).doNothing())
+        .execute();
+      return;
+    }
+    if (other.person_id === subscriber.person_id) return;
+    // Everyone already linked to the other row joins this person too.
+    await trx
+      .updateTable('subscribers')
+      .set({ person_id: subscriber.person_id, updated_at: this.clock.now() })
+      .where('person_id', '=', other.person_id)
+      .execute();
+  }
+
+  /** The rows of the person this subscriber belongs to (at least the subscriber itself). */
+  samePerson(subscriberId: string, trx: Executor = this.db): Promise<Subscriber[]> {
+    return trx
+      .selectFrom('subscribers')
+      .selectAll()
+      .where(
+        'person_id',
+        '=',
+        trx.selectFrom('subscribers as s').select('s.person_id').where('s.id', '=', subscriberId),
+      )
+      .execute();
+  }
+
+  /** The safety hold on this subscriber's person, if there is one. */
+  holdOf(subscriberId: string, trx: Executor = this.db) {
+    return trx
+      .selectFrom('safety_holds as h')
+      .innerJoin('subscribers as s', 's.person_id', 'h.person_id')
+      .select(['h.person_id', 'h.signs', 'h.created_at', 'h.inbound_message_id'])
+      .where('s.id', '=', subscriberId)
+      .executeTakeFirst();
   }
 }

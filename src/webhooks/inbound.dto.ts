@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalisePhone } from '../subscribers/contact.js';
+import { normaliseSender } from '../subscribers/contact.js';
 
 /** Twilio's longest inbound message, in characters. */
 export const MAX_INBOUND_LENGTH = 1600;
@@ -11,9 +11,12 @@ export const MAX_INBOUND_LENGTH = 1600;
 export const inboundSmsSchema = z
   .object({
     From: z.string({ message: 'is required: the sender’s phone number' }).transform((v, ctx) => {
-      const phone = normalisePhone(v);
+      const phone = normaliseSender(v);
       if (!phone) {
-        ctx.addIssue({ code: 'custom', message: 'is not a phone number in international format' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'is not a phone number in international format such as +14155550123',
+        });
         return z.NEVER;
       }
       return phone;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import { DB, type Db } from '../database/index.js';
+import type { Transaction } from 'kysely';
+import { DB, type Database, type Db } from '../database/index.js';
 import type { InboundKind } from './inbound-intent.js';
 
 export interface InboundRecord {
@@ -22,15 +23,21 @@ export class InboundRepository {
   /**
    * Records a message, or returns undefined when one with this provider id is already
    * recorded (a Twilio retry): the unique provider_id makes the first writer the only actor.
+   * Called inside the transaction that acts on the message: a crash before the commit leaves
+   * neither the claim nor the act, so Twilio's retry acts on it. A concurrent retry waits
+   * on the unique key until the first transaction ends.
    */
-  async claim(m: {
-    providerId: string | null;
-    fromPhone: string;
-    body: string;
-    kind: InboundKind;
-    subscriberId: string | null;
-  }): Promise<{ id: string } | undefined> {
-    return this.db
+  async claim(
+    trx: Transaction<Database>,
+    m: {
+      providerId: string | null;
+      fromPhone: string;
+      body: string;
+      kind: InboundKind;
+      subscriberId: string | null;
+    },
+  ): Promise<{ id: string } | undefined> {
+    return trx
       .insertInto('inbound_messages')
       .values({
         provider_id: m.providerId,
@@ -43,11 +50,6 @@ export class InboundRepository {
       .onConflict((oc) => oc.column('provider_id').doNothing())
       .returning('id')
       .executeTakeFirst();
-  }
-
-  /** Forgets a claimed message whose handling failed, so Twilio's retry can act on it. */
-  async release(id: string): Promise<void> {
-    await this.db.deleteFrom('inbound_messages').where('id', '=', id).execute();
   }
 
   async findByProviderId(providerId: string): Promise<InboundRecord | undefined> {
@@ -67,13 +69,11 @@ export class InboundRepository {
     );
   }
 
-  async insertPainScore(s: {
-    subscriberId: string;
-    enrollmentId: string | null;
-    score: number;
-    source: string;
-  }): Promise<void> {
-    await this.db
+  async insertPainScore(
+    trx: Transaction<Database>,
+    s: { subscriberId: string; enrollmentId: string | null; score: number; source: string },
+  ): Promise<void> {
+    await trx
       .insertInto('pain_scores')
       .values({
         subscriber_id: s.subscriberId,

@@ -1,11 +1,12 @@
-import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Transaction } from 'kysely';
 import { maskPhone } from '../common/mask.js';
-import type { Subscriber } from '../database/index.js';
-import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
+import type { Database, Subscriber } from '../database/index.js';
+import { EnrollmentsRepository, SafetyService } from '../enrollments/index.js';
 import { ConsentService } from '../signup/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import type { InboundSms } from './inbound.dto.js';
-import { classifyInbound, type InboundKind } from './inbound-intent.js';
+import { classifyInbound, optOutIn, type InboundKind, type Intent } from './inbound-intent.js';
 import { InboundRepository } from './inbound.repository.js';
 import { SmsReplies } from './sms-replies.js';
 
@@ -17,9 +18,19 @@ export interface InboundOutcome {
   repeated: boolean;
 }
 
+/** What a message does, worked out once and acted on in one transaction. */
+interface Reading {
+  intent: Intent;
+  kind: InboundKind;
+  /** An emergency sign together with an opt-out ("chest pain stop texting me"): both hold. */
+  alsoStop: boolean;
+}
+
 /**
- * Acts on an SMS reply: STOP/START/HELP keywords, 0-10 pain scores and warning signs.
- * Each message (by Twilio's MessageSid) is acted on once, however often Twilio delivers it.
+ * Acts on an SMS reply: opt-out and opt-in in ordinary words, HELP, 0-10 pain scores and
+ * warning signs. Each message (by Twilio's MessageSid) is acted on once, however often Twilio
+ * delivers it; recording it and acting on it are one transaction, so a crash in between
+ * leaves nothing half-done for the retry to trip over.
  */
 @Injectable()
 export class InboundService {
@@ -29,134 +40,135 @@ export class InboundService {
     private readonly inbound: InboundRepository,
     private readonly subscribers: SubscribersRepository,
     private readonly enrollments: EnrollmentsRepository,
-    private readonly enrollmentsService: EnrollmentsService,
+    private readonly safety: SafetyService,
     private readonly consent: ConsentService,
     private readonly replies: SmsReplies,
   ) {}
 
   async receive(msg: InboundSms): Promise<InboundOutcome> {
-    const intent = classifyInbound(msg.body);
-    const subscriber = await this.subscribers.findBy('phone', msg.from);
-    // A score from a number we do not know has nobody to belong to.
-    const kind: InboundKind = intent.kind === 'pain' && !subscriber ? 'unknown' : intent.kind;
-    const score = intent.kind === 'pain' ? intent.score : null;
-    const log = {
-      from: maskPhone(msg.from),
-      messageSid: msg.messageSid,
-      subscriberId: subscriber?.id ?? null,
-    };
-
-    const claimed = await this.inbound.claim({
-      providerId: msg.messageSid ?? null,
-      fromPhone: msg.from,
-      body: msg.body,
-      kind,
-      subscriberId: subscriber?.id ?? null,
+    const reading = read(msg.body);
+    const done = await this.enrollments.transaction(async (trx) => {
+      const subscriber = await this.subscribers.findBy('phone', msg.from, trx);
+      // A score from a number we do not know has nobody to belong to.
+      const kind = reading.kind === 'pain' && !subscriber ? 'unknown' : reading.kind;
+      const claimed = await this.inbound.claim(trx, {
+        providerId: msg.messageSid ?? null,
+        fromPhone: msg.from,
+        body: msg.body,
+        kind,
+        subscriberId: subscriber?.id ?? null,
+      });
+      if (!claimed) return null;
+      await this.act(trx, { ...reading, kind }, msg, subscriber, claimed.id);
+      return { kind, subscriber, inboundId: claimed.id };
     });
-    if (!claimed) return this.repeat(msg, subscriber, log);
-
-    try {
-      await this.act(kind, msg.from, subscriber, score);
-    } catch (err) {
-      // Undo the claim so that Twilio's retry of this message can act on it.
-      await this.inbound.release(claimed.id).catch(() => undefined);
-      throw err;
-    }
-    this.logger.log({ ...log, inboundId: claimed.id, kind }, 'inbound SMS');
-    return { kind, reply: await this.replyFor(kind, msg.from, subscriber, score), repeated: false };
+    if (!done) return this.repeat(msg);
+    this.logger.log(
+      {
+        from: maskPhone(msg.from),
+        messageSid: msg.messageSid,
+        subscriberId: done.subscriber?.id ?? null,
+        inboundId: done.inboundId,
+        kind: done.kind,
+      },
+      'inbound SMS',
+    );
+    return {
+      kind: done.kind,
+      reply: await this.replyFor({ ...reading, kind: done.kind }, msg.from, done.subscriber),
+      repeated: false,
+    };
   }
 
   /** Twilio delivered a message again (it did not get our answer): answer again, act never. */
-  private async repeat(
-    msg: InboundSms,
-    subscriber: Subscriber | undefined,
-    log: object,
-  ): Promise<InboundOutcome> {
+  private async repeat(msg: InboundSms): Promise<InboundOutcome> {
     const earlier = msg.messageSid
       ? await this.inbound.findByProviderId(msg.messageSid)
       : undefined;
-    if (!earlier) return { kind: 'unknown', reply: null, repeated: true }; // released meanwhile
-    const intent = classifyInbound(earlier.body);
-    const score = intent.kind === 'pain' ? intent.score : null;
+    if (!earlier) return { kind: 'unknown', reply: null, repeated: true };
+    const subscriber = await this.subscribers.findBy('phone', msg.from);
     this.logger.log(
-      { ...log, inboundId: earlier.id, kind: earlier.kind },
+      { from: maskPhone(msg.from), messageSid: msg.messageSid, inboundId: earlier.id },
       'repeated inbound SMS; not acted on again',
     );
+    const reading = { ...read(earlier.body), kind: earlier.kind };
     return {
       kind: earlier.kind,
-      reply: await this.replyFor(earlier.kind, msg.from, subscriber, score),
+      reply: await this.replyFor(reading, msg.from, subscriber),
       repeated: true,
     };
   }
 
   private async act(
-    kind: InboundKind,
-    phone: string,
+    trx: Transaction<Database>,
+    reading: Reading,
+    msg: InboundSms,
     subscriber: Subscriber | undefined,
-    score: number | null,
+    inboundId: string,
   ): Promise<void> {
+    const { intent, kind } = reading;
+    const signs = 'signs' in intent ? intent.signs : [];
     switch (kind) {
       case 'stop':
-        await this.consent.stopPhone(phone);
+        await this.consent.stopPhone(msg.from, msg.body, trx);
         return;
       case 'start': {
-        const started = await this.consent.startPhone(phone);
-        this.logger.log({ from: maskPhone(phone), ...started }, 'START');
+        const started = await this.consent.startPhone(msg.from, msg.body, trx);
+        this.logger.log({ from: maskPhone(msg.from), ...started }, 'START');
         return;
       }
       case 'pain': {
-        const latestSms = (await this.enrollments.forSubscriber(subscriber!.id)).find(
+        const latestSms = (await this.enrollments.forSubscriber(subscriber!.id, trx)).find(
           (e) => e.channel === 'sms',
         );
-        await this.inbound.insertPainScore({
+        await this.inbound.insertPainScore(trx, {
           subscriberId: subscriber!.id,
           enrollmentId: latestSms?.id ?? null,
-          score: score!,
+          score: 'score' in intent ? intent.score : 0,
           source: 'sms',
         });
         return;
       }
       case 'red-flag':
-        if (subscriber) await this.pauseAll(subscriber.id);
+        // Held before any opt-out, so the record shows the warning sign either way.
+        if (subscriber)
+          await this.safety.hold(trx, subscriber, { signs, inboundMessageId: inboundId });
+        if (reading.alsoStop) await this.consent.stopPhone(msg.from, msg.body, trx);
+        return;
+      case 'see-physician':
+        if (subscriber)
+          await this.safety.note(trx, subscriber, { signs, inboundMessageId: inboundId });
         return;
       case 'help':
       case 'unknown':
+        // Kept in inbound_messages, for the clinic: free text may describe a symptom.
         return;
     }
   }
 
-  /** A warning sign: no more tips, by any channel, until a person looks at it and resumes. */
-  private async pauseAll(subscriberId: string): Promise<void> {
-    const active = (await this.enrollments.forSubscriber(subscriberId)).filter(
-      (e) => e.status === 'active',
-    );
-    for (const e of active) {
-      try {
-        await this.enrollmentsService.pause(e.id);
-      } catch (err) {
-        // Completed or cancelled a moment ago: nothing left to pause.
-        if (!(err instanceof HttpException)) throw err;
-      }
-    }
-    this.logger.warn(
-      { subscriberId, paused: active.length },
-      'warning sign in a reply; enrolments paused',
-    );
-  }
-
   /**
-   * Keyword and safety replies always go out; a person who opted out gets no answer to
-   * anything else, so "ok thanks" after STOP does not draw a "did not understand".
+   * Keyword and safety replies always go out; a person who opted out gets no answer to a
+   * score or to free text, so "ok thanks" after STOP draws nothing.
    */
   private async replyFor(
-    kind: InboundKind,
+    reading: Reading,
     phone: string,
     subscriber: Subscriber | undefined,
-    score: number | null,
   ): Promise<string | null> {
+    const { kind, intent } = reading;
     if ((kind === 'pain' || kind === 'unknown') && (await this.subscribers.isSuppressed(phone))) {
       return null;
     }
-    return this.replies.render(kind, subscriber, score);
+    const score = 'score' in intent ? intent.score : null;
+    const first = await this.replies.render(kind, subscriber, score);
+    if (kind === 'red-flag' && reading.alsoStop) {
+      return `${first}\n\n${await this.replies.render('stop', subscriber)}`;
+    }
+    return first;
   }
+}
+
+function read(body: string): Reading {
+  const intent = classifyInbound(body);
+  return { intent, kind: intent.kind, alsoStop: intent.kind === 'red-flag' && optOutIn(body) };
 }

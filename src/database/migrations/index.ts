@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-consent-lifecycle.js';
 import * as m0003 from './0003-delivery-leases.js';
+import * as m0004 from './0004-safety-and-evidence.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the build needs no file globbing. */
 export const migrations: Record<string, Migration> = {
   '0001-core': m0001,
   '0002-consent-lifecycle': m0002,
   '0003-delivery-leases': m0003,
+  '0004-safety-and-evidence': m0004,
 };
