@@ -41,5 +41,29 @@ export function mountQueueDashboard(app: INestApplication, config: AppConfig): v
       message: 'queue dashboard: use HTTP Basic auth with ADMIN_TOKEN as the password',
     });
   };
-  app.use(QUEUE_DASHBOARD_PATH, basicAuth, adapter.getRouter());
+  app.use(QUEUE_DASHBOARD_PATH, basicAuth, selfContained, adapter.getRouter());
+}
+
+/** A `<link>` to another host; bull-board's page has one, for Google's IBM Plex fonts. */
+const REMOTE_LINK = /<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?\/\/[^>]*>\s*/gi;
+
+/**
+ * bull-board's page asks fonts.googleapis.com for its fonts, telling Google who looks at the
+ * queues and when. Its own files are served from here, so: drop links to other hosts from
+ * the page (it falls back to the system's sans-serif), and a Content-Security-Policy
+ * stops the browser fetching anything from elsewhere should a later version add one.
+ */
+function selfContained(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; frame-ancestors 'none'",
+  );
+  const render = res.render.bind(res);
+  res.render = ((view: string, options?: object) => {
+    render(view, options ?? {}, (err: Error | null, html: string) => {
+      if (err) return next(err);
+      res.type('html').send(html.replace(REMOTE_LINK, ''));
+    });
+  }) as Response['render'];
+  next();
 }

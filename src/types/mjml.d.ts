@@ -15,6 +15,8 @@ declare module 'mjml' {
       validationLevel?: 'strict' | 'soft' | 'skip';
       minify?: boolean;
       keepComments?: boolean;
+      /** Web fonts MJML may link when a font-family names them; `{}` links none. */
+      fonts?: Record<string, string>;
     },
   ): Promise<MjmlResult>;
 }
