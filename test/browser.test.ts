@@ -73,6 +73,8 @@ describe('a person signs up, confirms, gets a tip and unsubscribes, in a real br
       'the confirmation email',
     );
     await page.goto(`${base}${linkPath(confirm, 'confirm')}`);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Yes, start my tips' }).click();
     await page.getByRole('heading', { name: "You're in" }).waitFor();
 
     const welcome = await waitFor(

@@ -110,7 +110,23 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
     expect(confirmMail.subject).toMatch(/confirm/i);
     const path = linkPath(confirmMail, 'confirm');
     expect(path).not.toMatch(/ann|example|[0-9a-f]{8}-[0-9a-f]{4}/i); // opaque: no address or id
-    expect((await request(server()).get(path).expect(200)).text).toMatch(/You&#x27;re in/);
+    // Opening the link (as a mail scanner does, several times) only shows a button.
+    for (let i = 0; i < 3; i++) {
+      const page = await request(server()).get(path).expect(200);
+      expect(page.text).toMatch(/Confirm your signup/);
+      expect(page.text).toContain(`<form method="post" action="${path}">`);
+    }
+    expect(
+      (
+        await tdb.db
+          .selectFrom('enrollments')
+          .select('status')
+          .where('id', '=', enrollment.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('pending');
+    expect((await request(server()).post(path).expect(200)).text).toMatch(/You&#x27;re in/);
+    expect((await request(server()).post(path).expect(200)).text).toMatch(/Already confirmed/);
     expect((await request(server()).get(path).expect(200)).text).toMatch(/Already confirmed/);
     const active = await tdb.db
       .selectFrom('enrollments')
@@ -270,6 +286,9 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
     await request(server())
       .post('/unsubscribe/not-a-real-token-not-a-real-token-not-a-real')
       .expect(400);
+    await request(server())
+      .post('/confirm/forged-token-forged-token-forged-token-forged')
+      .expect(400);
     const tokens = t.get(TokensService);
     const sub = await tdb.db
       .selectFrom('subscribers')
@@ -396,6 +415,38 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
         .where('email', '=', 'someone-new@example.com')
         .executeTakeFirst(),
     ).toBeUndefined();
+  });
+
+  it('never lets a link scanner lift an opt-out: confirming takes the button', async () => {
+    // Someone signs up an address that unsubscribed; its mail scanner opens the link.
+    const address = 'scanned@example.com';
+    await request(server())
+      .post('/subscriptions')
+      .send({ ...form, email: address })
+      .expect(202);
+    const first = await waitFor(() => mailsTo(smtp, address)[0], 'the confirmation');
+    await request(server()).post(linkPath(first, 'confirm')).expect(200);
+    const welcome = await waitFor(() => mailsTo(smtp, address)[1], 'the welcome');
+    await request(server()).post(linkPath(welcome, 'unsubscribe')).expect(200);
+    clock.advance(5 * 60_000);
+    await request(server())
+      .post('/subscriptions')
+      .send({ ...form, email: address, campaign: 'upper-back-relief-demo' })
+      .expect(202);
+    const again = await waitFor(() => mailsTo(smtp, address)[2], 'the second confirmation');
+    const suppressed = () =>
+      tdb.db.selectFrom('suppressions').select('reason').where('address', '=', address).execute();
+    expect(await suppressed()).toHaveLength(1);
+    for (let i = 0; i < 3; i++) await request(server()).get(linkPath(again, 'confirm')).expect(200);
+    expect(await suppressed()).toHaveLength(1);
+    const events = await tdb.db
+      .selectFrom('consent_events')
+      .innerJoin('subscribers', 'subscribers.id', 'consent_events.subscriber_id')
+      .select('kind')
+      .where('subscribers.email', '=', address)
+      .orderBy('consent_events.created_at')
+      .execute();
+    expect(events.map((e) => e.kind)).toEqual(['requested', 'confirmed', 'withdrawn', 'requested']);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Get,
+  HttpCode,
   Param,
   Post,
   Query,
@@ -159,7 +160,28 @@ export class SignupController {
     }
   }
 
+  /** A page with a button, never a change: mail scanners open (GET) every link they see. */
   @Get('confirm/:token')
+  @ApiExcludeEndpoint()
+  async confirmPage(@Param('token') token: string, @Res() res: Response): Promise<void> {
+    const found = await this.signup.confirmable(token);
+    if (found.state === 'invalid') return this.badConfirmLink(res);
+    if (found.state === 'already') return this.sendConfirmed(res, 'already');
+    const campaign = this.campaigns.get(found.campaignId);
+    res
+      .status(200)
+      .type('html')
+      .send(
+        this.pages.render('confirm', 'Confirm your signup', {
+          programme: campaign?.name ?? 'the programme',
+          channelLabel: found.channel === 'sms' ? 'text message' : 'email',
+          action: `/confirm/${token}`,
+        }),
+      );
+  }
+
+  @Post('confirm/:token')
+  @HttpCode(200)
   @ApiExcludeEndpoint()
   async confirm(
     @Param('token') token: string,
@@ -167,22 +189,27 @@ export class SignupController {
     @Res() res: Response,
   ): Promise<void> {
     const state = await this.signup.confirm(token, requestMeta(req));
-    if (state === 'invalid') {
-      res
-        .status(400)
-        .type('html')
-        .send(
-          this.pages.message(
-            'This link does not work',
-            [
-              'It may have expired (links last three days) or been copied incompletely.',
-              'You can sign up again; it only takes a minute.',
-            ],
-            { href: '/', text: 'Sign up again' },
-          ),
-        );
-      return;
-    }
+    if (state === 'invalid') return this.badConfirmLink(res);
+    this.sendConfirmed(res, state);
+  }
+
+  private badConfirmLink(res: Response): void {
+    res
+      .status(400)
+      .type('html')
+      .send(
+        this.pages.message(
+          'This link does not work',
+          [
+            'It may have expired (links last three days) or been copied incompletely.',
+            'You can sign up again; it only takes a minute.',
+          ],
+          { href: '/', text: 'Sign up again' },
+        ),
+      );
+  }
+
+  private sendConfirmed(res: Response, state: 'confirmed' | 'already'): void {
     res
       .status(200)
       .type('html')

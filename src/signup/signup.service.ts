@@ -159,7 +159,29 @@ export class SignupService {
     return { id: created.id, count: 1 };
   }
 
-  /** The email confirm link. Single use: a second click finds the enrolment already started. */
+  /**
+   * What the confirm link's page shows, changing nothing: link scanners open every link in
+   * an email, so only the page's button (a POST) confirms.
+   */
+  async confirmable(
+    token: string,
+  ): Promise<
+    | { state: 'pending'; campaignId: string; channel: string }
+    | { state: 'already' }
+    | { state: 'invalid' }
+  > {
+    const enrollmentId = this.tokens.verify('confirm', token);
+    if (!enrollmentId) return { state: 'invalid' };
+    const e = await this.enrollments.find(enrollmentId);
+    if (!e || e.status === 'cancelled') return { state: 'invalid' };
+    if (e.status !== 'pending') return { state: 'already' };
+    return { state: 'pending', campaignId: e.campaign_id, channel: e.channel };
+  }
+
+  /**
+   * The button on the confirm page (a POST, a person's action). Single use: a second press
+   * finds the enrolment already started.
+   */
   async confirm(token: string, meta: RequestMeta): Promise<'confirmed' | 'already' | 'invalid'> {
     const enrollmentId = this.tokens.verify('confirm', token);
     if (!enrollmentId) return 'invalid';
