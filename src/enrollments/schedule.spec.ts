@@ -112,6 +112,50 @@ describe('SMS quiet hours', () => {
     ).toBe('2026-06-02T08:00 -04:00');
   });
 
+  it.each(['21:00', '21:30', '22:00', '23:59'])(
+    'sends a daily SMS chosen for %s at 08:00 every day, never skipping one (issue 7, item 11)',
+    (sendTime) => {
+      const zone = 'America/New_York';
+      const ctx = daily(zone, sendTime, 'sms');
+      // Signed up in the afternoon: the welcome goes at once, then one tip a morning.
+      let sent = firstSendAt(at('2026-06-01T15:00', zone), ctx);
+      const days: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        sent = followingSendAt(sent, ctx);
+        days.push(local(sent, zone));
+      }
+      expect(days).toEqual(
+        Array.from({ length: 10 }, (_, i) =>
+          DateTime.fromISO('2026-06-02T08:00', { zone })
+            .plus({ days: i })
+            .toFormat("yyyy-MM-dd'T'HH:mm ZZ"),
+        ),
+      );
+      // A welcome held from a late signup to the morning is followed the next morning.
+      const held = firstSendAt(at('2026-06-01T23:30', zone), ctx);
+      expect(local(followingSendAt(held, ctx), zone)).toBe('2026-06-03T08:00 -04:00');
+    },
+  );
+
+  it('counts an evening text sent late (after an outage) from the day it went out', () => {
+    const zone = 'America/New_York';
+    const ctx = daily(zone, '21:30', 'sms');
+    // Sent at 21:45: after its time, so the next is planned for tomorrow evening (→ 08:00).
+    expect(local(followingSendAt(at('2026-06-01T21:45', zone), ctx), zone)).toBe(
+      '2026-06-03T08:00 -04:00',
+    );
+    // The same text as an email (no quiet hours) simply goes at 21:30 the next day.
+    expect(
+      local(followingSendAt(at('2026-06-01T10:00', zone), daily(zone, '21:30', 'email')), zone),
+    ).toBe('2026-06-02T21:30 -04:00');
+    expect(
+      local(
+        followingSendAt(at('2026-06-01T10:00', zone), daily(zone, '21:30', 'sms', false)),
+        zone,
+      ),
+    ).toBe('2026-06-02T21:30 -04:00');
+  });
+
   it('does not apply to email, nor to a campaign that turns quiet hours off', () => {
     const late = at('2026-06-01T23:00', 'America/New_York');
     expect(respectQuietHours(late, daily('America/New_York', '08:00', 'email'))).toEqual(late);

@@ -91,10 +91,22 @@ export function followingSendAt(sentAt: Date, ctx: ScheduleContext): Date {
     return respectQuietHours(new Date(sentAt.getTime() + ctx.cadence.everyMs), ctx);
   }
   const local = DateTime.fromJSDate(sentAt, { zone: ctx.timezone });
+  // A text planned for 21:00 or later goes out at 08:00 the next morning. It still belongs
+  // to the evening before: counting from the morning it went out would plan the next one a
+  // day late, and every other day would get no tip.
+  const day = sentBeforeItsTime(local, ctx) ? local.minus({ days: 1 }) : local;
   return respectQuietHours(
-    atLocalTime(local.plus({ days: 1 }).startOf('day'), ctx.sendTime).toJSDate(),
+    atLocalTime(day.plus({ days: 1 }).startOf('day'), ctx.sendTime).toJSDate(),
     ctx,
   );
+}
+
+/** True for a text whose send time falls after the SMS window, sent before that time of day. */
+function sentBeforeItsTime(local: DateTime, ctx: ScheduleContext): boolean {
+  if (ctx.channel !== 'sms' || !ctx.quietHours) return false;
+  const t = parseSendTime(ctx.sendTime)!;
+  if (t.hour < SMS_WINDOW.endHour) return false;
+  return local.hour * 60 + local.minute < t.hour * 60 + t.minute;
 }
 
 /** Next occurrence of the send time at or after `now` (daily), or `now` (interval). */
