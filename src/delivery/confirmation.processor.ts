@@ -2,8 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { CampaignsService } from '../campaigns/index.js';
 import { EmailChannel, SendError, SmsChannel } from '../channels/index.js';
+import { Clock } from '../common/clock.js';
 import { maskAddress } from '../common/mask.js';
 import { DB, type Db } from '../database/index.js';
+import { inSendingWindow, respectQuietHours } from '../enrollments/schedule.js';
 import { Renderer } from '../rendering/index.js';
 import { ChannelFaults } from './channel-faults.js';
 import { DeliveryMessages } from './delivery-message.js';
@@ -32,6 +34,7 @@ export class ConfirmationProcessor {
     private readonly sms: SmsChannel,
     private readonly faults: ChannelFaults,
     private readonly messages: DeliveryMessages,
+    private readonly clock: Clock,
   ) {}
 
   async process(
@@ -46,6 +49,7 @@ export class ConfirmationProcessor {
         'e.status',
         'e.channel',
         'e.campaign_id',
+        'e.timezone',
         's.id as subscriberId',
         's.email',
         's.phone',
@@ -76,6 +80,20 @@ export class ConfirmationProcessor {
         );
         return 'opted-out';
       }
+    }
+    // Quiet hours hold the confirmation text too: a 3 a.m. signup, perhaps made by someone
+    // else, does not wake the owner of the number. It goes at 08:00 their time.
+    const window = {
+      channel: row.channel,
+      timezone: row.timezone,
+      quietHours: campaign.quietHours,
+    };
+    const now = this.clock.now();
+    if (!inSendingWindow(now, window) && job.token) {
+      const waitMs = respectQuietHours(now, window).getTime() - now.getTime();
+      this.logger.log({ enrollmentId: row.id, waitMs }, 'confirmation text held for quiet hours');
+      await job.moveToDelayed(Date.now() + waitMs, job.token);
+      throw new DelayedError('quiet hours');
     }
     const to = { subscriberId: row.subscriberId, name: row.name, channel: row.channel };
     const ctx = this.composer.context(campaign, 0, to, { confirmFor: row.id });

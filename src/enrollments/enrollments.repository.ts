@@ -199,7 +199,8 @@ export class EnrollmentsRepository {
       const gone = await trx
         .deleteFrom('enrollments')
         .where('status', '=', 'pending')
-        .where('created_at', '<', before)
+        // From the last confirmation sent, so that its link (3 days) ends first.
+        .where(sql<Date>`coalesce(confirm_sent_at, created_at)`, '<', before)
         .returning('subscriber_id')
         .execute();
       if (gone.length === 0) return 0;

@@ -140,11 +140,24 @@ export class SignupService {
     const { now, ...values } = row;
     if (live && live.status !== 'pending') return null; // already receiving it: nothing to do
     if (live) {
+      // Still unconfirmed: the latest form wins (time, zone, channel), resend or not.
+      const latest = {
+        channel: values.channel,
+        timezone: values.timezone,
+        send_time: values.send_time,
+      };
       const recent =
         live.confirm_sent_at && now.getTime() - live.confirm_sent_at.getTime() < RESEND_AFTER_MS;
-      if (recent || live.confirm_count >= MAX_CONFIRMATIONS) return null;
+      if (recent || live.confirm_count >= MAX_CONFIRMATIONS) {
+        await this.enrollments.update(trx, live.id, latest);
+        return null;
+      }
       const count = live.confirm_count + 1;
-      await this.enrollments.update(trx, live.id, { confirm_sent_at: now, confirm_count: count });
+      await this.enrollments.update(trx, live.id, {
+        ...latest,
+        confirm_sent_at: now,
+        confirm_count: count,
+      });
       return { id: live.id, count };
     }
     const created = await this.enrollments.insert(trx, {
@@ -209,7 +222,12 @@ export class SignupService {
     });
   }
 
-  /** Deletes signups never confirmed, and the people they created. */
+  /**
+   * Deletes signups never confirmed, and the people they created: PENDING_LIFETIME_MS after
+   * the last confirmation was sent. A confirm link lasts CONFIRM_TTL_SECONDS from when it is
+   * sent (at most half a day later, for quiet hours), which ends first: a link never
+   * outlives its signup.
+   */
   async expirePending(): Promise<number> {
     return this.enrollments.deleteExpiredPending(
       new Date(this.clock.now().getTime() - PENDING_LIFETIME_MS),
