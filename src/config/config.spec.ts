@@ -37,8 +37,10 @@ describe('loadConfig defaults', () => {
     expect(c.outboxDir).toBe('./var/outbox');
     expect(c.sender).toEqual({
       name: 'Selfcare Drip',
-      address: 'Selfcare Drip, 1 Example Street, Springfield',
+      address: '1 Example Street, Springfield',
+      contactEmail: 'tips@localhost',
     });
+    expect(c.emergencyNumber).toBe('911');
     expect(c.scheduler).toEqual({ intervalMs: 2000, batchSize: 1000 });
     expect(c.email).toEqual({ concurrency: 20, ratePerSecond: 100 });
     expect(c.sms).toEqual({ concurrency: 10, ratePerSecond: 10 });
@@ -200,6 +202,9 @@ describe('bad values stop start-up naming the variable', () => {
     ['SCHEDULER_INTERVAL_MS', '10'],
     ['SEND_ATTEMPTS', '0'],
     ['LOG_LEVEL', 'verbose'],
+    ['SENDER_CONTACT_EMAIL', 'privacy at clinic'],
+    ['EMERGENCY_NUMBER', '+1 555 010 0199'],
+    ['EMERGENCY_NUMBER', 'nine-one-one'],
   ])('%s=%s', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.message).toContain(name);
@@ -348,5 +353,41 @@ describe('bad values stop start-up naming the variable', () => {
     });
     for (const secret of [SECRET, ADMIN, AUTH]) expect(err.message).not.toContain(secret);
     expect(err.message).toContain('PORT');
+  });
+});
+
+describe('who sends the messages and answers for the data', () => {
+  it('never repeats the sender name in front of the address', () => {
+    // The old default address began with the name, and messages print "name, address".
+    for (const address of [
+      'Selfcare Drip, 1 Example Street, Springfield',
+      'selfcare drip; 1 Example Street, Springfield',
+      '1 Example Street, Springfield',
+    ]) {
+      const c = loadConfig({ SENDER_NAME: 'Selfcare Drip', SENDER_ADDRESS: address });
+      expect(c.sender.address).toBe('1 Example Street, Springfield');
+    }
+    // A name that only starts like the sender's is part of the address.
+    const longer = loadConfig({ SENDER_NAME: 'Acme', SENDER_ADDRESS: 'Acme Tower, 2 High St' });
+    expect(longer.sender.address).toBe('Acme Tower, 2 High St');
+  });
+
+  it('takes the contact email from SENDER_CONTACT_EMAIL, else MAIL_REPLY_TO, else MAIL_FROM', () => {
+    const from = { MAIL_FROM: 'Riverside Tips <tips@riverside.example>' };
+    expect(loadConfig(from).sender.contactEmail).toBe('tips@riverside.example');
+    expect(
+      loadConfig({ ...from, MAIL_REPLY_TO: 'desk@riverside.example' }).sender.contactEmail,
+    ).toBe('desk@riverside.example');
+    expect(
+      loadConfig({
+        ...from,
+        MAIL_REPLY_TO: 'desk@riverside.example',
+        SENDER_CONTACT_EMAIL: 'privacy@riverside.example',
+      }).sender.contactEmail,
+    ).toBe('privacy@riverside.example');
+  });
+
+  it('reads the emergency number for the call button', () => {
+    expect(loadConfig({ EMERGENCY_NUMBER: '999' }).emergencyNumber).toBe('999');
   });
 });

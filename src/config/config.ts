@@ -69,7 +69,16 @@ const schema = z
     TEMPLATES_DIR: z.string().default('./templates'),
     OUTBOX_DIR: z.string().default('./var/outbox'),
     SENDER_NAME: z.string().default('Selfcare Drip'),
-    SENDER_ADDRESS: z.string().default('Selfcare Drip, 1 Example Street, Springfield'),
+    SENDER_ADDRESS: z.string().default('1 Example Street, Springfield'),
+    SENDER_CONTACT_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
+    EMERGENCY_NUMBER: z
+      .string()
+      .trim()
+      .regex(
+        /^\d{2,6}$/,
+        'must be the short number dialled for an emergency, such as 911, 999 or 112',
+      )
+      .default('911'),
     SCHEDULER_INTERVAL_MS: int(200, 600_000).default(2000),
     // At most 5,000: a batch is one INSERT with 7 parameters a row (PostgreSQL allows 65,535).
     SCHEDULER_BATCH: int(1, 5_000).default(1000),
@@ -155,7 +164,13 @@ export interface AppConfig {
   twilio?: { accountSid: string; authToken: string; from: string; apiUrl?: string };
   templatesDir: string;
   outboxDir: string;
-  sender: { name: string; address: string };
+  /**
+   * Who sends the programme and answers for the data it keeps (the data controller):
+   * `address` never repeats `name`; `contactEmail` is where people write about their data.
+   */
+  sender: { name: string; address: string; contactEmail: string };
+  /** Dialled from the "get care now" page's call button. */
+  emergencyNumber: string;
   scheduler: { intervalMs: number; batchSize: number };
   email: { concurrency: number; ratePerSecond: number };
   sms: { concurrency: number; ratePerSecond: number };
@@ -215,7 +230,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     templatesDir: e.TEMPLATES_DIR,
     outboxDir: e.OUTBOX_DIR,
-    sender: { name: e.SENDER_NAME, address: e.SENDER_ADDRESS },
+    sender: {
+      name: e.SENDER_NAME,
+      address: withoutName(e.SENDER_ADDRESS, e.SENDER_NAME),
+      contactEmail: e.SENDER_CONTACT_EMAIL ?? e.MAIL_REPLY_TO ?? addressOf(e.MAIL_FROM),
+    },
+    emergencyNumber: e.EMERGENCY_NUMBER,
     scheduler: { intervalMs: e.SCHEDULER_INTERVAL_MS, batchSize: e.SCHEDULER_BATCH },
     email: { concurrency: e.EMAIL_CONCURRENCY, ratePerSecond: e.EMAIL_RATE_PER_SECOND },
     sms: { concurrency: e.SMS_CONCURRENCY, ratePerSecond: e.SMS_RATE_PER_SECOND },
@@ -232,6 +252,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * Messages print "name, address": an address that starts with the name (as the old default
+ * did, and as people write it) would show the name twice.
+ */
+function withoutName(address: string, name: string): string {
+  const a = address.trim();
+  const n = name.trim();
+  if (n && a.toLowerCase().startsWith(n.toLowerCase())) {
+    const rest = a.slice(n.length).replace(/^\s*[,;]\s*/, '');
+    if (rest !== a.slice(n.length)) return rest;
+  }
+  return a;
+}
+
+/** The bare address in `Name <address>`, or the whole value. */
+function addressOf(mailbox: string): string {
+  return (/<([^>]+)>/.exec(mailbox)?.[1] ?? mailbox).trim();
 }
 
 export const CONFIG = Symbol('CONFIG');
