@@ -1,10 +1,19 @@
-import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
-import type { Campaign, CampaignStep } from './campaign.types.js';
+import type { Campaign, CampaignStep, StepField } from './campaign.types.js';
+import { TemplateError } from './template-error.js';
+import { YamlSource } from './yaml-source.js';
 
-export class TemplateError extends Error {}
+export { TemplateError };
+
+const STEP_FIELDS: readonly StepField[] = [
+  'email.subject',
+  'email.preheader',
+  'email.html',
+  'email.text',
+  'sms',
+];
 
 const duration = z
   .string()
@@ -44,27 +53,6 @@ const stepSchema = z.object({
   sms: z.string().min(1),
 });
 
-function readYaml(file: string, root: string): unknown {
-  try {
-    return YAML.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new TemplateError(`${relative(root, file)}: ${(err as Error).message.split('\n')[0]}`);
-  }
-}
-
-function parse<T extends z.ZodType>(
-  schema: T,
-  value: unknown,
-  file: string,
-  root: string,
-): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.join('.') || '(file)';
-  throw new TemplateError(`${relative(root, file)}: field "${field}" ${issue.message}`);
-}
-
 /**
  * Reads every campaign under `<templatesDir>/campaigns/`. A broken file throws a
  * TemplateError naming the file and the field, which stops start-up.
@@ -78,51 +66,61 @@ export function loadCampaigns(templatesDir: string): Campaign[] {
     .sort();
   const definitions = new Map<
     string,
-    z.output<typeof definitionSchema> & { folder: string; file: string }
+    z.output<typeof definitionSchema> & { folder: string; yaml: YamlSource }
   >();
   for (const folder of folders) {
-    const file = join(dir, folder, 'campaign.yaml');
-    if (!existsSync(file)) throw new TemplateError(`${relative(templatesDir, file)}: missing`);
-    const def = parse(definitionSchema, readYaml(file, templatesDir), file, templatesDir);
+    const yaml = YamlSource.read(join(dir, folder, 'campaign.yaml'), templatesDir);
+    const def = yaml.parseWith(definitionSchema);
     if (def.id !== folder) {
-      throw new TemplateError(
-        `${relative(templatesDir, file)}: field "id" must equal the folder name "${folder}"`,
-      );
+      throw new TemplateError({
+        file: yaml.file,
+        field: 'id',
+        line: yaml.lineOf(['id']),
+        reason: `must equal the folder name "${folder}"`,
+      });
     }
-    definitions.set(def.id, { ...def, folder: join(dir, folder), file });
+    definitions.set(def.id, { ...def, folder: join(dir, folder), yaml });
   }
 
   const campaigns: Campaign[] = [];
   for (const def of definitions.values()) {
-    const rel = relative(templatesDir, def.file);
+    const problem = (field: string, reason: string, path: (string | number)[] = [field]) =>
+      new TemplateError({ file: def.yaml.file, field, line: def.yaml.lineOf(path), reason });
     let source = def;
     if (def.extends) {
       const base = definitions.get(def.extends);
-      if (!base)
-        throw new TemplateError(`${rel}: field "extends" names unknown campaign "${def.extends}"`);
-      if (base.extends)
-        throw new TemplateError(
-          `${rel}: field "extends" must name a campaign that extends nothing`,
-        );
+      if (!base) throw problem('extends', `names unknown campaign "${def.extends}"`);
+      if (base.extends) throw problem('extends', 'must name a campaign that extends nothing');
       source = base;
     }
-    const keys = def.steps ?? source.steps;
-    if (!keys) throw new TemplateError(`${rel}: field "steps" is required unless "extends" is set`);
-    if (new Set(keys).size !== keys.length)
-      throw new TemplateError(`${rel}: field "steps" lists a step twice`);
-    const steps: CampaignStep[] = keys.map((key) => {
+    // The list of steps lives in this file, or in the base campaign's when it has none.
+    const listedIn = def.steps ? def : source;
+    const keys = listedIn.steps;
+    if (!keys) throw problem('steps', 'is required unless "extends" is set');
+    const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+    if (twice >= 0) throw problem('steps', `lists "${keys[twice]}" twice`, ['steps', twice]);
+    const steps: CampaignStep[] = keys.map((key, i) => {
       const file = join(source.folder, `${key}.yaml`);
-      if (!existsSync(file))
-        throw new TemplateError(
-          `${rel}: field "steps" names "${key}" but ${relative(templatesDir, file)} is missing`,
-        );
-      const step = parse(stepSchema, readYaml(file, templatesDir), file, templatesDir);
+      if (!existsSync(file)) {
+        throw new TemplateError({
+          file: listedIn.yaml.file,
+          field: 'steps',
+          line: listedIn.yaml.lineOf(['steps', i]),
+          reason: `names "${key}" but ${relative(templatesDir, file)} is missing`,
+        });
+      }
+      const yaml = YamlSource.read(file, templatesDir);
+      const step = yaml.parseWith(stepSchema);
+      const lines = Object.fromEntries(
+        STEP_FIELDS.map((f) => [f, yaml.contentLine(f.split('.'))]),
+      ) as Record<StepField, number>;
       return {
         key,
         title: step.title,
         email: step.email,
         sms: step.sms.trim(),
-        file: relative(templatesDir, file),
+        file: yaml.file,
+        lines,
       };
     });
     campaigns.push({
@@ -136,6 +134,7 @@ export function loadCampaigns(templatesDir: string): Campaign[] {
           : { type: 'interval', everyMs: def.cadence.every },
       quietHours: def.quietHours,
       steps,
+      stepsListedAt: { file: listedIn.yaml.file, line: listedIn.yaml.lineOf(['steps']) },
     });
   }
   return campaigns;

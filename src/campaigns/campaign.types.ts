@@ -7,13 +7,18 @@ export interface EmailVariant {
   text: string;
 }
 
+/** The fields of a step file that are Handlebars templates. */
+export type StepField = 'email.subject' | 'email.preheader' | 'email.html' | 'email.text' | 'sms';
+
 export interface CampaignStep {
   key: string;
   title: string;
   email: EmailVariant;
   sms: string;
-  /** File the step came from, for error messages. */
+  /** File the step came from (relative to TEMPLATES_DIR), for error messages. */
   file: string;
+  /** Line of that file where each field's text begins, for error messages. */
+  lines: Record<StepField, number>;
 }
 
 export interface Campaign {
@@ -24,4 +29,6 @@ export interface Campaign {
   cadence: Cadence;
   quietHours: boolean;
   steps: CampaignStep[];
+  /** Where the list of steps is written (the base's campaign.yaml when it extends one). */
+  stepsListedAt: { file: string; line: number };
 }

@@ -1,4 +1,6 @@
 export * from './campaign.types.js';
 export { CampaignsService } from './campaigns.service.js';
 export { CampaignsModule } from './campaigns.module.js';
-export { loadCampaigns, TemplateError } from './campaign-loader.js';
+export { loadCampaigns } from './campaign-loader.js';
+export { TemplateError, formatProblem, oneLine, type TemplateProblem } from './template-error.js';
+export { YamlSource } from './yaml-source.js';
