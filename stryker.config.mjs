@@ -15,7 +15,7 @@ export default {
     'src/scheduler/reconciler.service.ts',
     'src/enrollments/schedule.ts',
     // claimDue only
-    'src/enrollments/enrollments.repository.ts:87-113',
+    'src/enrollments/enrollments.repository.ts:90-116',
     // classifySmtpError and its helper codeOfCause
     'src/channels/smtp-email.channel.ts:30-66',
     // classifyTwilioError

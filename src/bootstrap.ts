@@ -5,19 +5,36 @@ import { Logger } from 'nestjs-pino';
 import { HttpErrorFilter, type ErrorPages } from './common/http-exception.filter.js';
 import { runsApi, type AppConfig } from './config/index.js';
 import { mountQueueDashboard } from './admin/queue-dashboard.js';
-import { createDb, ensureDatabase, migrate } from './database/index.js';
+import { strandedBy, type Campaign } from './campaigns/index.js';
+import { createDb, ensureDatabase, migrate, type Db } from './database/index.js';
+import { stepsInUse } from './enrollments/index.js';
 import { PagesService } from './signup/pages.service.js';
 
-/** Creates the database if needed and applies pending migrations. */
-export async function prepareDatabase(config: AppConfig): Promise<string[]> {
+/**
+ * Creates the database if needed and applies pending migrations. Given the campaigns about
+ * to run, it then refuses them (a TemplateError) if they would strand live enrolments: a
+ * step someone waits on, or a campaign someone is in, is gone.
+ */
+export async function prepareDatabase(
+  config: AppConfig,
+  campaigns?: Campaign[],
+): Promise<string[]> {
   await ensureDatabase(config.databaseUrl);
   // No statement limit: a migration may rightly take long, or wait for another instance's.
   const db = createDb(config.databaseUrl, 1, { statementMs: 0, queryMs: 0 });
   try {
-    return await migrate(db as never);
+    const applied = await migrate(db as never);
+    if (campaigns) await checkStepsInUse(db, campaigns);
+    return applied;
   } finally {
     await db.destroy();
   }
+}
+
+/** Throws a one-line TemplateError when the campaigns would strand live enrolments. */
+export async function checkStepsInUse(db: Db, campaigns: Campaign[]): Promise<void> {
+  const stranded = strandedBy(campaigns, await stepsInUse(db));
+  if (stranded) throw stranded;
 }
 
 /**

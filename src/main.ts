@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { configureApp, prepareDatabase } from './bootstrap.js';
-import { TemplateError } from './campaigns/index.js';
+import { loadCampaigns, TemplateError, type Campaign } from './campaigns/index.js';
 import { currentOutage } from './common/outage.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/index.js';
 import { QueuesService } from './delivery/index.js';
@@ -27,9 +27,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Templates first: a broken one is one line naming file, line and field (TemplateError,
+  // printed by the catch at the end), before anything else is touched.
+  const campaigns: Campaign[] = loadCampaigns(config.templatesDir);
   try {
-    await prepareDatabase(config);
+    await prepareDatabase(config, campaigns);
   } catch (err) {
+    if (err instanceof TemplateError) throw err; // templates that would strand people
     console.error(`Cannot prepare the database at DATABASE_URL: ${(err as Error).message}`);
     process.exit(1);
   }

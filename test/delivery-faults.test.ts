@@ -164,7 +164,7 @@ describe('SMS: database errors around a send, and channel faults', () => {
           .executeTakeFirst(),
       'the delivery to fail',
     );
-    expect(failed.error).toBe('campaign step upper-back-relief#99 no longer exists');
+    expect(failed.error).toBe('campaign step upper-back-relief#gone no longer exists');
     expect(to(p)).toHaveLength(1);
   });
 });

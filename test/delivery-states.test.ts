@@ -57,7 +57,7 @@ describe('delivery states', () => {
   async function make(status: DeliveryStatus, attempts = 0): Promise<string> {
     const [d] = await repo.insertQueued(
       tdb.db,
-      [{ enrollment_id: enrollmentId, step: step++, step_key: 'k', channel: 'email' }],
+      [{ enrollment_id: enrollmentId, step, step_key: `k${step++}`, channel: 'email' }],
       60_000,
     );
     await tdb.db
@@ -289,7 +289,7 @@ describe('delivery states', () => {
         .set({ status: statuses[i]! })
         .where('id', '=', d.id)
         .execute();
-    expect(await repo.withdrawQueued(tdb.db, e.id)).toBe(2);
+    expect(await repo.withdrawQueued(tdb.db, e.id)).toEqual({ step: 2, stepKey: 's2' });
     const left = await repo.listForEnrollment(e.id);
     expect(left.map((d) => [d.step, d.status])).toEqual([
       [0, 'sent'],

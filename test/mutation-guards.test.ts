@@ -898,14 +898,12 @@ describe('mutation guards', () => {
         .execute();
       await repo().insertQueued(
         tdb.db,
-        keys
-          .slice(0, 6)
-          .map((key, step) => ({
-            enrollment_id: last,
-            step,
-            step_key: key,
-            channel: 'email' as const,
-          })),
+        keys.slice(0, 6).map((key, step) => ({
+          enrollment_id: last,
+          step,
+          step_key: key,
+          channel: 'email' as const,
+        })),
       );
       await tdb.db
         .updateTable('deliveries')

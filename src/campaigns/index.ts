@@ -4,3 +4,4 @@ export { CampaignsModule } from './campaigns.module.js';
 export { loadCampaigns } from './campaign-loader.js';
 export { TemplateError, formatProblem, oneLine, type TemplateProblem } from './template-error.js';
 export { YamlSource } from './yaml-source.js';
+export { stepToSend, stepAfter, strandedBy, type StepInUse } from './step-order.js';

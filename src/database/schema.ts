@@ -33,8 +33,13 @@ export interface EnrollmentsTable {
   timezone: string;
   send_time: string;
   status: EnrollmentStatus;
-  /** Index of the next step to schedule. */
+  /** Steps queued so far: the number of the next delivery (0 = none yet). Not a position. */
   step: number;
+  /**
+   * Key of the step this enrolment waits on; null: the first step of the campaign, as it
+   * stands, that the person has not had (a new enrolment). See src/campaigns/step-order.ts.
+   */
+  step_key: string | null;
   next_send_at: NullableTimestamp;
   source: string;
   /** A timed pause ends here (preferences: pause for N days). */
@@ -52,7 +57,9 @@ export interface EnrollmentsTable {
 export interface DeliveriesTable {
   id: Generated<string>;
   enrollment_id: string;
+  /** This enrolment's n-th delivery (0-based); with reordered steps, not a position. */
   step: number;
+  /** The campaign step sent; unique per enrolment. */
   step_key: string;
   channel: Channel;
   status: DeliveryStatus;

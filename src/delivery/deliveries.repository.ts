@@ -15,7 +15,10 @@ type Executor = Db | Transaction<Database>;
 export interface DeliveryForSend {
   id: string;
   status: Delivery['status'];
+  /** This enrolment's n-th delivery (0-based). */
   step: number;
+  /** The campaign step it sends. */
+  stepKey: string;
   channel: Channel;
   /** Claims so far; the claim in hand is attempt number `attempts` (the fencing token). */
   attempts: number;
@@ -70,8 +73,8 @@ export class DeliveriesRepository {
   ) {}
 
   /**
-   * Inserts one queued delivery per (enrolment, step); existing ones are left alone and not
-   * returned. `checkAfterMs`: when the reconciler first makes sure its job exists.
+   * Inserts one queued delivery per (enrolment, step key); existing ones are left alone and
+   * not returned. `checkAfterMs`: when the reconciler first makes sure its job exists.
    */
   async insertQueued(
     trx: Executor,
@@ -92,7 +95,7 @@ export class DeliveriesRepository {
           check_at: checkAt,
         })),
       )
-      .onConflict((oc) => oc.columns(['enrollment_id', 'step']).doNothing())
+      .onConflict((oc) => oc.columns(['enrollment_id', 'step_key']).doNothing())
       .returning(['id', 'channel'])
       .execute();
   }
@@ -106,6 +109,7 @@ export class DeliveriesRepository {
         'd.id',
         'd.status',
         'd.step',
+        'd.step_key as stepKey',
         'd.channel',
         'd.attempts',
         'd.check_at as checkAt',
@@ -147,7 +151,7 @@ export class DeliveriesRepository {
          AND NOT EXISTS (
                SELECT 1 FROM suppressions
                 WHERE address = (CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END))
-      RETURNING d.id, d.status, d.step, d.channel, d.attempts,
+      RETURNING d.id, d.status, d.step, d.step_key AS "stepKey", d.channel, d.attempts,
                 d.check_at AS "checkAt", d.claimed_at AS "claimedAt", d.resolution,
                 e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.campaign_id AS "campaignId",
                 e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name`.execute(this.db);
@@ -356,15 +360,42 @@ export class DeliveriesRepository {
     return query.execute();
   }
 
-  /** Removes deliveries that never left (status queued); returns the lowest step removed. */
-  async withdrawQueued(trx: Executor, enrollmentId: string): Promise<number | null> {
+  /**
+   * Removes deliveries that never left (status queued); returns the first of them (its
+   * number and step key), which the enrolment then waits on again, or null.
+   */
+  async withdrawQueued(
+    trx: Executor,
+    enrollmentId: string,
+  ): Promise<{ step: number; stepKey: string } | null> {
     const rows = await trx
       .deleteFrom('deliveries')
       .where('enrollment_id', '=', enrollmentId)
       .where('status', '=', 'queued')
-      .returning('step')
+      .returning(['step', 'step_key'])
       .execute();
-    return rows.length ? Math.min(...rows.map((r) => r.step)) : null;
+    const first = rows.reduce<(typeof rows)[number] | undefined>(
+      (a, r) => (a && a.step <= r.step ? a : r),
+      undefined,
+    );
+    return first ? { step: first.step, stepKey: first.step_key } : null;
+  }
+
+  /** The step keys each enrolment has a delivery of, whatever its status. */
+  async keysHad(trx: Executor, enrollmentIds: string[]): Promise<Map<string, Set<string>>> {
+    const had = new Map<string, Set<string>>();
+    if (enrollmentIds.length === 0) return had;
+    const rows = await trx
+      .selectFrom('deliveries')
+      .select(['enrollment_id', 'step_key'])
+      .where('enrollment_id', 'in', enrollmentIds)
+      .execute();
+    for (const r of rows) {
+      let keys = had.get(r.enrollment_id);
+      if (!keys) had.set(r.enrollment_id, (keys = new Set()));
+      keys.add(r.step_key);
+    }
+    return had;
   }
 
   async skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {

@@ -39,13 +39,16 @@ export class DeliveryMessages {
   }
 
   build(d: DeliveryForSend, campaign: Campaign): BuiltMessage {
+    // The step's content is found by key (its place in the list may have changed since it
+    // was queued); "Day N" counts this person's deliveries.
+    const index = campaign.steps.findIndex((s) => s.key === d.stepKey);
     const ctx = this.composer.context(campaign, d.step, {
       subscriberId: d.subscriberId,
       name: d.name,
       channel: d.channel,
     });
     if (d.channel === 'email') {
-      const m = this.renderer.renderEmail(campaign.id, d.step, ctx);
+      const m = this.renderer.renderEmail(campaign.id, index, ctx);
       return {
         channel: 'email',
         message: {
@@ -60,7 +63,7 @@ export class DeliveryMessages {
         },
       };
     }
-    const m = this.renderer.renderSms(campaign.id, d.step, ctx);
+    const m = this.renderer.renderSms(campaign.id, index, ctx);
     return { channel: 'sms', message: { to: d.phone!, body: m.body, reference: d.id } };
   }
 }

@@ -48,7 +48,7 @@ export class LeaseResolver {
     const now = this.clock.now();
     const log = { deliveryId: d.id, channel: d.channel, step: d.step, attempt: d.attempts };
     const campaign = this.campaigns.get(d.campaignId);
-    if (!campaign?.steps[d.step]) {
+    if (!campaign?.steps.some((s) => s.key === d.stepKey)) {
       await this.deliveries.markFailed(d.id, 'campaign step no longer exists', d.attempts);
       return 'failed';
     }

@@ -83,11 +83,11 @@ export class SendProcessor {
     worker: Worker,
   ): Promise<SendOutcome> {
     const campaign = this.campaigns.get(d.campaignId);
-    if (!campaign || !campaign.steps[d.step]) {
+    if (!campaign || !campaign.steps.some((s) => s.key === d.stepKey)) {
       await this.record(() =>
         this.deliveries.markFailed(
           d.id,
-          `campaign step ${d.campaignId}#${d.step} no longer exists`,
+          `campaign step ${d.campaignId}#${d.stepKey} no longer exists`,
           d.attempts,
         ),
       );

@@ -16,6 +16,8 @@ type Executor = Db | Transaction<Database>;
 export interface EnrollmentAdvance {
   id: string;
   step: number;
+  /** The step it now waits on; null when it has none left. */
+  stepKey: string | null;
   nextSendAt: Date | null;
   status: EnrollmentStatus;
 }
@@ -61,6 +63,7 @@ export class EnrollmentsRepository {
         Enrollment,
         | 'status'
         | 'step'
+        | 'step_key'
         | 'next_send_at'
         | 'send_time'
         | 'timezone'
@@ -118,13 +121,14 @@ export class EnrollmentsRepository {
     const values = sql.join(
       rows.map(
         (r) =>
-          sql`(${r.id}::uuid, ${r.step}::int, ${r.nextSendAt}::timestamptz, ${r.status}::text)`,
+          sql`(${r.id}::uuid, ${r.step}::int, ${r.stepKey}::text, ${r.nextSendAt}::timestamptz, ${r.status}::text)`,
       ),
     );
     await sql`
       UPDATE enrollments AS e
-         SET step = v.step, next_send_at = v.next_send_at, status = v.status, updated_at = ${this.clock.now()}
-        FROM (VALUES ${values}) AS v(id, step, next_send_at, status)
+         SET step = v.step, step_key = v.step_key, next_send_at = v.next_send_at, status = v.status,
+             updated_at = ${this.clock.now()}
+        FROM (VALUES ${values}) AS v(id, step, step_key, next_send_at, status)
        WHERE e.id = v.id`.execute(trx);
   }
 

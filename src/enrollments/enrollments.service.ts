@@ -18,7 +18,10 @@ export interface EnrollmentSummary {
   campaign: string;
   channel: string;
   status: string;
+  /** Steps queued so far. */
   step: number;
+  /** Key of the step it waits on; null: the first one the person has not had. */
+  nextStep: string | null;
   nextSendAt: string | null;
   /** Why it ended, when cancelled: stop, unsubscribe, operator, undeliverable, expired. */
   cancelReason: string | null;
@@ -198,10 +201,9 @@ export class EnrollmentsService {
     if (e.status !== 'active')
       throw conflict(`status: cannot pause an enrolment that is ${e.status}`);
     const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
-    const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
     return this.enrollments.update(trx, e.id, {
       status: 'paused',
-      step,
+      ...waitAgainFor(e, withdrawn),
       next_send_at: null,
       paused_until: until,
       pause_reason: reason,
@@ -251,10 +253,9 @@ export class EnrollmentsService {
     if (reason === 'stop') {
       // START may restart it: withdraw what was queued and keep that step, as pause does.
       const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
-      const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
       return this.enrollments.update(trx, e.id, {
         status: 'cancelled',
-        step,
+        ...waitAgainFor(e, withdrawn),
         next_send_at: null,
         cancel_reason: reason,
       });
@@ -365,6 +366,18 @@ export class EnrollmentsService {
   }
 }
 
+/**
+ * After queued messages were withdrawn (pause, STOP, a channel change): the enrolment waits
+ * on the first of them again, under the same number.
+ */
+export function waitAgainFor(
+  e: Pick<Enrollment, 'step' | 'step_key'>,
+  withdrawn: { step: number; stepKey: string } | null,
+): Pick<Enrollment, 'step' | 'step_key'> {
+  if (!withdrawn) return { step: e.step, step_key: e.step_key };
+  return { step: Math.min(withdrawn.step, e.step), step_key: withdrawn.stepKey };
+}
+
 function summarise(e: Enrollment): EnrollmentSummary {
   return {
     id: e.id,
@@ -373,6 +386,7 @@ function summarise(e: Enrollment): EnrollmentSummary {
     channel: e.channel,
     status: e.status,
     step: e.step,
+    nextStep: e.step_key,
     nextSendAt: e.next_send_at ? e.next_send_at.toISOString() : null,
     cancelReason: e.status === 'cancelled' ? e.cancel_reason : null,
     pauseReason: e.status === 'paused' ? e.pause_reason : null,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CampaignsService } from '../campaigns/index.js';
+import { CampaignsService, stepAfter, stepToSend } from '../campaigns/index.js';
 import { Clock } from '../common/clock.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
@@ -65,6 +65,10 @@ export class SchedulerService {
     const outcome = await this.enrollments.transaction(async (trx) => {
       if (!(await this.enrollments.tryAdvisoryLock(trx, SCHEDULER_LOCK))) return null;
       const due = await this.enrollments.claimDue(trx, now, this.config.scheduler.batchSize);
+      const had = await this.deliveries.keysHad(
+        trx,
+        due.map((e) => e.id),
+      );
       const rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[] =
         [];
       const advances: EnrollmentAdvance[] = [];
@@ -79,20 +83,57 @@ export class SchedulerService {
       };
       for (const e of due) {
         const campaign = this.campaigns.get(e.campaign_id);
-        const step = campaign?.steps[e.step];
-        if (!campaign || !step) {
-          // A campaign or step removed from templates: stop rather than loop on it every pass.
+        if (!campaign) {
+          // A campaign removed from templates (start-up refuses that while people are in
+          // it, but an older instance may still run): stop rather than loop every pass.
           this.logger.error(
-            { enrollmentId: e.id, campaign: e.campaign_id, step: e.step },
-            'campaign step not found; enrolment cancelled',
+            { enrollmentId: e.id, campaign: e.campaign_id },
+            'campaign not found; enrolment cancelled',
           );
-          advances.push({ id: e.id, step: e.step, nextSendAt: null, status: 'cancelled' });
+          advances.push({
+            id: e.id,
+            step: e.step,
+            stepKey: e.step_key,
+            nextSendAt: null,
+            status: 'cancelled',
+          });
           continue;
+        }
+        // By key, against the campaign as it stands: see src/campaigns/step-order.ts.
+        const keys = had.get(e.id) ?? new Set<string>();
+        const step = stepToSend(campaign, e.step_key, keys);
+        if (!step) {
+          advances.push({
+            id: e.id,
+            step: e.step,
+            stepKey: null,
+            nextSendAt: null,
+            status: 'completed',
+          });
+          continue;
+        }
+        if (e.step_key !== null && step.key !== e.step_key) {
+          this.logger.warn(
+            {
+              enrollmentId: e.id,
+              campaign: e.campaign_id,
+              waitingOn: e.step_key,
+              sending: step.key,
+            },
+            'the step this enrolment waited on is gone; sending the next one it has not had',
+          );
         }
         rows.push({ enrollment_id: e.id, step: e.step, step_key: step.key, channel: e.channel });
         const nextStep = e.step + 1;
-        if (nextStep >= campaign.steps.length) {
-          advances.push({ id: e.id, step: nextStep, nextSendAt: null, status: 'completed' });
+        const after = stepAfter(campaign, step.key, keys);
+        if (!after) {
+          advances.push({
+            id: e.id,
+            step: nextStep,
+            stepKey: null,
+            nextSendAt: null,
+            status: 'completed',
+          });
         } else {
           const ctx = scheduleContextOf(e, campaign);
           // Interval cadences keep their rhythm from the planned time; daily ones count from today.
@@ -101,7 +142,13 @@ export class SchedulerService {
           let next =
             campaign.cadence.type === 'daily' ? dailyNext(ctx) : followingSendAt(base, ctx);
           if (next.getTime() <= now.getTime()) next = followingSendAt(now, ctx);
-          advances.push({ id: e.id, step: nextStep, nextSendAt: next, status: 'active' });
+          advances.push({
+            id: e.id,
+            step: nextStep,
+            stepKey: after.key,
+            nextSendAt: next,
+            status: 'active',
+          });
         }
       }
       const inserted = await this.deliveries.insertQueued(

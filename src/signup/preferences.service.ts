@@ -13,6 +13,7 @@ import {
   nextOccurrence,
   scheduleContextOf,
   parseSendTime,
+  waitAgainFor,
 } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import { ConsentService } from './consent.service.js';
@@ -91,12 +92,11 @@ export class PreferencesService {
       const e = await this.enrollments.lock(trx, id);
       if (!e || !LIVE.includes(e.status)) return;
       const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
-      const step = withdrawn === null ? e.step : Math.min(withdrawn, e.step);
       const campaign = this.campaigns.get(e.campaign_id);
       const ctx = scheduleContextOf({ ...e, channel }, campaign!);
       await this.enrollments.update(trx, e.id, {
         channel,
-        step,
+        ...waitAgainFor(e, withdrawn),
         next_send_at: e.status === 'active' ? nextOccurrence(this.clock.now(), ctx) : null,
       });
     });

@@ -3,6 +3,7 @@ import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-consent-lifecycle.js';
 import * as m0003 from './0003-delivery-leases.js';
 import * as m0004 from './0004-safety-and-evidence.js';
+import * as m0005 from './0005-step-keys.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the build needs no file globbing. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-consent-lifecycle': m0002,
   '0003-delivery-leases': m0003,
   '0004-safety-and-evidence': m0004,
+  '0005-step-keys': m0005,
 };
