@@ -72,7 +72,7 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
       expect(res.text).toContain(`<label for="${id}"`);
     expect(res.text).toMatch(/Msg &amp; data rates may apply/);
     expect(res.text).toMatch(/Reply HELP for help, STOP to opt out/);
-    expect(res.text).toMatch(/one self-care message a day for 5 days/);
+    expect(res.text).toMatch(/7 messages, at most one a day/);
     expect(res.text).toMatch(/name="redFlags" value="chest"/);
     expect(res.text).toMatch(/name="consent" value="on"(?![^>]*checked)/);
     expect(res.text).toMatch(/name="website"/);
@@ -98,7 +98,7 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
     expect(event).toMatchObject({
       kind: 'requested',
       source: 'web-form',
-      text_version: 'signup-v1',
+      text_version: 'signup-v2',
       user_agent: 'test-browser/1',
     });
     expect(event.ip).toBeTruthy();

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import type { Response } from 'express';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { invalid, notFound } from '../common/errors.js';
-import { Renderer, sampleContext } from '../rendering/index.js';
+import { campaignFacts, Renderer, sampleContext } from '../rendering/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 /** Campaigns as loaded from templates/, and previews of every message with sample data. */
@@ -52,7 +52,7 @@ export class AdminCampaignsController {
       throw invalid('format', 'must be "html", "text" or "json"');
     }
     const ctx = sampleContext({
-      campaign: { name: campaign.name, days: this.campaigns.tipDays(campaign) },
+      campaign: campaignFacts(campaign),
       step: { number: index + 1, total: campaign.steps.length },
     });
     if (channel === 'sms') {

@@ -7,7 +7,7 @@ import { loadCampaigns, TemplateError } from '../campaigns/index.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createEnrollmentSchema } from '../enrollments/enrollment.dto.js';
 import { EnrollmentsService } from '../enrollments/enrollments.service.js';
-import { Renderer, sampleContext } from '../rendering/index.js';
+import { campaignFacts, Renderer, sampleContext } from '../rendering/index.js';
 import { ZodPipe } from '../common/zod-pipe.js';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -54,10 +54,7 @@ async function preview(args: string[]): Promise<void> {
   }
   const renderer = await Renderer.create(config.templatesDir, campaigns);
   const ctx = sampleContext({
-    campaign: {
-      name: campaign.name,
-      days: campaign.steps.filter((s) => s.key !== 'welcome' && s.key !== 'wrap-up').length,
-    },
+    campaign: campaignFacts(campaign),
     step: { number: index + 1, total: campaign.steps.length },
   });
   if (channel === 'email') {

@@ -33,6 +33,8 @@ export interface DeliveryForSend {
   email: string | null;
   phone: string | null;
   name: string | null;
+  /** How the person joined (the enrolment's source): the email footer says it. */
+  source: string;
 }
 
 /**
@@ -123,6 +125,7 @@ export class DeliveriesRepository {
         's.email',
         's.phone',
         's.name',
+        'e.source',
       ])
       .where('d.id', '=', id)
       .executeTakeFirst();
@@ -154,7 +157,8 @@ export class DeliveriesRepository {
       RETURNING d.id, d.status, d.step, d.step_key AS "stepKey", d.channel, d.attempts,
                 d.check_at AS "checkAt", d.claimed_at AS "claimedAt", d.resolution,
                 e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.campaign_id AS "campaignId",
-                e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name`.execute(this.db);
+                e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name,
+                e.source`.execute(this.db);
     return rows[0];
   }
 

@@ -46,6 +46,7 @@ export class DeliveryMessages {
       subscriberId: d.subscriberId,
       name: d.name,
       channel: d.channel,
+      source: d.source,
     });
     if (d.channel === 'email') {
       const m = this.renderer.renderEmail(campaign.id, index, ctx);

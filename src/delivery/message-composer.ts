@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Campaign } from '../campaigns/index.js';
-import { CampaignsService } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
-import { firstNameOf, type RenderContext } from '../rendering/index.js';
+import { campaignFacts, firstNameOf, joinedBy, type RenderContext } from '../rendering/index.js';
 import { TokensService } from '../tokens/tokens.service.js';
 
 export const LINK_TTL_SECONDS = 400 * 24 * 3600;
@@ -13,6 +12,8 @@ export interface Recipient {
   subscriberId: string;
   name: string | null;
   channel: Channel;
+  /** The enrolment's source (`web-form`, `admin`, `cli`...), which the email footer tells. */
+  source?: string | null;
 }
 
 /** Subject of an unsubscribe token: who, and which channel they stop. */
@@ -24,7 +25,6 @@ export const unsubscribeSubject = (subscriberId: string, channel: Channel) =>
 export class MessageComposer {
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
-    private readonly campaigns: CampaignsService,
     private readonly tokens: TokensService,
   ) {}
 
@@ -45,8 +45,10 @@ export class MessageComposer {
   ): RenderContext {
     return {
       firstName: firstNameOf(to.name),
-      campaign: { name: campaign.name, days: this.campaigns.tipDays(campaign) },
+      campaign: campaignFacts(campaign),
       step: { number: step + 1, total: campaign.steps.length },
+      // The double opt-in message goes before the person has joined.
+      joined: joinedBy(to.source, Boolean(extra.confirmFor)),
       sender: {
         name: this.config.sender.name,
         isClinic: false,

@@ -2,9 +2,15 @@
  * Every variable a template may use. All keys are always present (optional ones are null),
  * because templates compile in Handlebars' strict mode: a misspelt variable fails loudly.
  */
+import type { Campaign } from '../campaigns/index.js';
+
 export interface RenderContext {
   firstName: string;
-  campaign: { name: string; days: number };
+  /**
+   * `days`: tips (steps other than the welcome and the wrap-up); `messages`: every step;
+   * `daily`: one a day at the person's time (a demo runs on an interval instead).
+   */
+  campaign: { name: string; days: number; messages: number; daily: boolean };
   step: { number: number; total: number };
   sender: {
     name: string;
@@ -15,6 +21,12 @@ export interface RenderContext {
     replyTo: string | null;
     address: string;
   };
+  /**
+   * How the person came to the programme, which the footer says: not yet (the double opt-in
+   * message: they have asked, not joined), on the signup form, through their clinic, or
+   * enrolled by an operator (who confirmed that they agreed). Exactly one is true.
+   */
+  joined: { pending: boolean; form: boolean; clinic: boolean; operator: boolean };
   /** `confirm` is set only for the double opt-in message. */
   links: { unsubscribe: string; preferences: string; confirm: string | null };
   /** The pain score being thanked for, in that SMS reply only. */
@@ -33,6 +45,29 @@ export interface RenderedSms {
   encoding: 'GSM-7' | 'UCS-2';
 }
 
+/** What the messages may say about a campaign's length and pace. */
+export function campaignFacts(campaign: Campaign): RenderContext['campaign'] {
+  return {
+    name: campaign.name,
+    days: campaign.steps.filter((s) => s.key !== 'welcome' && s.key !== 'wrap-up').length,
+    messages: campaign.steps.length,
+    daily: campaign.cadence.type === 'daily',
+  };
+}
+
+/**
+ * `source` of an enrolment (`web-form`, `admin`, `cli`, a clinic's) as the footer tells it.
+ * Unknown or absent means an operator: "you agreed and were enrolled" is true of everyone.
+ */
+export function joinedBy(
+  source: string | null | undefined,
+  pending = false,
+): RenderContext['joined'] {
+  const form = !pending && source === 'web-form';
+  const clinic = !pending && !form && Boolean(source?.startsWith('clinic'));
+  return { pending, form, clinic, operator: !pending && !form && !clinic };
+}
+
 /** The first word of a name, trimmed to something safe to greet with. */
 export function firstNameOf(name: string | null | undefined): string {
   const first = (name ?? '').trim().split(/\s+/)[0] ?? '';
@@ -43,8 +78,9 @@ export function firstNameOf(name: string | null | undefined): string {
 export function sampleContext(overrides: Partial<RenderContext> = {}): RenderContext {
   return {
     firstName: 'Alexandria',
-    campaign: { name: 'Upper-Back Relief', days: 5 },
+    campaign: { name: 'Upper-Back Relief', days: 5, messages: 7, daily: true },
     step: { number: 1, total: 7 },
+    joined: joinedBy('clinic-api'),
     sender: {
       name: 'Riverside Chiropractic Co.',
       isClinic: true,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCampaigns, TemplateError } from '../campaigns/campaign-loader.js';
 import type { Campaign } from '../campaigns/campaign.types.js';
-import { sampleContext, type RenderContext } from './render-context.js';
+import { campaignFacts, joinedBy, sampleContext, type RenderContext } from './render-context.js';
 import { MAX_SMS_SEGMENTS, Renderer } from './renderer.js';
 import { countSegments } from './sms-segments.js';
 
@@ -23,8 +23,9 @@ const plainContext = (overrides: Partial<RenderContext> = {}): RenderContext =>
       phone: null,
       bookingUrl: null,
       replyTo: null,
-      address: 'Selfcare Drip, 1 Example Street, Springfield',
+      address: '1 Example Street, Springfield',
     },
+    joined: joinedBy('web-form'),
     ...overrides,
   });
 
@@ -178,6 +179,90 @@ describe('SMS length and encoding', () => {
       const { body } = renderer.renderSms(MAIN, stepIndex('wrap-up'), ctx());
       expect(body).toMatch(/number 0-10/);
     }
+  });
+});
+
+describe('the words match how the person joined and what is sent', () => {
+  const main = () => campaigns.find((c) => c.id === MAIN)!;
+  const demo = () => campaigns.find((c) => c.id === DEMO)!;
+  const everyEmail = (ctx: RenderContext) =>
+    steps.flatMap(({ index }) => {
+      const m = renderer.renderEmail(MAIN, index, ctx);
+      return [m.html, m.text];
+    });
+
+  it('tells a person from the form that they signed up on the website', () => {
+    for (const body of everyEmail(plainContext({ joined: joinedBy('web-form') })))
+      expect(body).toMatch(/because you signed up for Upper-Back Relief on our website/);
+  });
+
+  it.each(['admin', 'cli', 'clinic-api'])(
+    'never tells an enrolment from %s that it joined on the website',
+    (source) => {
+      for (const body of everyEmail(plainContext({ joined: joinedBy(source) }))) {
+        expect(body).not.toMatch(/website/);
+        expect(body).toMatch(/enrolled you/);
+      }
+    },
+  );
+
+  it('does not say "because you joined" in the confirmation, before the person has joined', () => {
+    const ctx = plainContext({ joined: joinedBy('web-form', true) });
+    const m = renderer.renderSystemEmail('confirm', ctx);
+    for (const body of [m.html, m.text]) {
+      expect(body).not.toMatch(/because you (joined|signed up)/);
+      expect(body).toMatch(/this address was entered on the signup form/);
+      expect(body).toMatch(/Nothing more is sent unless you confirm/);
+    }
+  });
+
+  it('says STOP exactly once in every SMS', () => {
+    const once = (where: string, body: string) =>
+      expect([where, body.match(/\bSTOP\b/g)?.length]).toEqual([where, 1]);
+    for (const [who, ctx] of contexts) {
+      for (const campaignId of [MAIN, DEMO]) {
+        for (const { key, index } of steps)
+          once(`${who} ${campaignId}/${key}`, renderer.renderSms(campaignId, index, ctx()).body);
+      }
+      for (const footer of [true, false])
+        once(`${who} confirm`, renderer.renderSystemSms('confirm', ctx(), { footer }).body);
+    }
+  });
+
+  it('counts every message the programme sends: the welcome, the tips and the recap', () => {
+    const facts = campaignFacts(main());
+    expect(facts).toMatchObject({ days: 5, messages: 7, daily: true });
+    const ctx = plainContext({ campaign: facts, joined: joinedBy('web-form', true) });
+    const confirm = renderer.renderSystemEmail('confirm', ctx);
+    for (const body of [confirm.html, confirm.text]) {
+      expect(body).toMatch(
+        /a welcome, then one short self-care tip a day for 5 days, then a recap/,
+      );
+      expect(body).toMatch(/7 messages in all, never more than one a day/);
+    }
+    expect(renderer.renderSystemSms('confirm', ctx, { footer: false }).body).toMatch(
+      /7 msgs, up to 1 msg\/day/,
+    );
+    const welcome = renderer.renderEmail(
+      MAIN,
+      stepIndex('welcome'),
+      plainContext({ campaign: facts }),
+    );
+    expect(welcome.text).toMatch(/then a short recap: 7 messages in all/);
+    expect(
+      renderer.renderSms(MAIN, stepIndex('welcome'), plainContext({ campaign: facts })).body,
+    ).toMatch(/7 msgs, up to 1 msg\/day/);
+  });
+
+  it('does not promise a tip a day in the confirmation of a demo', () => {
+    const ctx = plainContext({
+      campaign: campaignFacts(demo()),
+      joined: joinedBy('web-form', true),
+    });
+    const m = renderer.renderSystemEmail('confirm', ctx);
+    expect(m.text).not.toMatch(/a day/);
+    expect(m.text).toMatch(/a demonstration of the 7 messages/);
+    expect(renderer.renderSystemSms('confirm', ctx, { footer: false }).body).not.toMatch(/day/);
   });
 });
 

@@ -8,6 +8,7 @@ import type { Campaign } from '../campaigns/index.js';
 import { TemplateError } from '../campaigns/index.js';
 import { countSegments } from './sms-segments.js';
 import {
+  joinedBy,
   sampleContext,
   type RenderContext,
   type RenderedEmail,
@@ -91,8 +92,16 @@ export class Renderer {
         bookingUrl: null,
         replyTo: null,
       },
+      joined: joinedBy('web-form'),
     });
-    // Compile and render each template with both samples, so a syntax error or a misspelt
+    // And the other ways of joining, which the footer tells apart.
+    const variants = [
+      sample,
+      sparse,
+      { ...sparse, joined: joinedBy('admin') },
+      { ...sparse, joined: joinedBy('web-form', true) },
+    ];
+    // Compile and render each template with every sample, so a syntax error or a misspelt
     // variable stops start-up naming the file and field, not the first send.
     const compile = (
       source: string,
@@ -102,8 +111,8 @@ export class Renderer {
     ): Template => {
       try {
         const t = hbs.compile(source, { strict: true, noEscape: plain });
-        for (const ctx of [sample, sparse]) {
-          t({ ...ctx, subject: '', preheader: '', body: '', ...extra });
+        for (const ctx of variants) {
+          t({ ...ctx, subject: '', preheader: '', body: '', stopSaid: false, ...extra });
         }
         return t;
       } catch (err) {
@@ -197,7 +206,9 @@ export class Renderer {
     const t = this.systemMessage(key).sms;
     if (!t) throw new Error(`system message "${key}" has no SMS variant`);
     const text = t(ctx).trim();
-    const body = tidyText(opts.footer ? this.smsLayout({ ...ctx, body: text }) : text);
+    const body = tidyText(
+      opts.footer ? this.smsLayout({ ...ctx, body: text, stopSaid: saysStop(text) }) : text,
+    );
     const info = countSegments(body);
     return { body, segments: info.segments, encoding: info.encoding };
   }
@@ -226,10 +237,16 @@ export class Renderer {
   renderSms(campaignId: string, index: number, ctx: RenderContext): RenderedSms {
     const t = this.step(campaignId, index);
     // SMS is plain text: Handlebars' HTML escaping would show "&amp;" on a phone.
-    const body = tidyText(this.smsLayout({ ...ctx, body: t.sms(ctx).trim() }));
+    const text = t.sms(ctx).trim();
+    const body = tidyText(this.smsLayout({ ...ctx, body: text, stopSaid: saysStop(text) }));
     const info = countSegments(body);
     return { body, segments: info.segments, encoding: info.encoding };
   }
+}
+
+/** The SMS layout adds "Reply STOP to opt out" only where the message has not said it. */
+function saysStop(text: string): boolean {
+  return /\bSTOP\b/.test(text);
 }
 
 function oneLine(s: string): string {

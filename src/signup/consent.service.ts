@@ -8,7 +8,7 @@ import type { Channel, Database, Enrollment } from '../database/index.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import type { RequestMeta } from './signup.service.js';
-import { consentText } from './consent-text.js';
+import { consentText, consentVars } from './consent-text.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Inject } from '@nestjs/common';
 
@@ -149,11 +149,7 @@ export class ConsentService {
     ]);
     const campaign =
       this.campaigns.get(enrollments[0]?.campaign_id ?? '') ?? this.campaigns.list()[0];
-    const vars = {
-      programme: campaign?.name ?? '',
-      days: campaign ? this.campaigns.tipDays(campaign) : 0,
-      sender: this.config.sender.name,
-    };
+    const vars = campaign ? consentVars(campaign, this.config.sender.name) : this.vars();
     return {
       subscriber: {
         id: subscriber.id,

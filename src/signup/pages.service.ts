@@ -46,6 +46,8 @@ export class PagesService {
     const common = {
       service: this.config.sender.name,
       serviceAddress: this.config.sender.address,
+      contactEmail: this.config.sender.contactEmail,
+      emergencyNumber: this.config.emergencyNumber,
       embed: Boolean(opts.embed),
     };
     const body = page({ ...common, ...data });

@@ -16,7 +16,7 @@ import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { ZodPipe } from '../common/zod-pipe.js';
 import { Inject } from '@nestjs/common';
-import { consentText, CURRENT_SIGNUP_TEXT, RED_FLAGS } from './consent-text.js';
+import { consentText, consentVars, CURRENT_SIGNUP_TEXT, RED_FLAGS } from './consent-text.js';
 import { PagesService } from './pages.service.js';
 import { requestMeta, wantsJson } from './request-meta.js';
 import { signupSchema, withoutEmpty } from './signup.dto.js';
@@ -51,12 +51,19 @@ export class SignupController {
     errors: FieldError[],
     embed: boolean,
   ): string {
-    const days = this.campaigns.tipDays(campaign);
+    const words = consentVars(campaign, this.config.sender.name);
     return this.pages.render(
       'signup',
       `Join ${campaign.name}`,
       {
-        campaign: { id: campaign.id, name: campaign.name, days },
+        campaign: {
+          id: campaign.id,
+          name: campaign.name,
+          days: words.days,
+          messages: words.messages,
+          daily: campaign.cadence.type === 'daily',
+          pace: words.pace,
+        },
         values: {
           sendTime: '08:00',
           timezone: 'UTC',
@@ -67,11 +74,7 @@ export class SignupController {
         fieldErrors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
         redFlags: RED_FLAGS,
         timezones: TIME_ZONES,
-        consentText: consentText(CURRENT_SIGNUP_TEXT, {
-          programme: campaign.name,
-          days,
-          sender: this.config.sender.name,
-        }),
+        consentText: consentText(CURRENT_SIGNUP_TEXT, words),
       },
       { embed },
     );

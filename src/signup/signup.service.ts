@@ -11,7 +11,13 @@ import { promptly, redisReady } from '../delivery/redis.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import { TokensService } from '../tokens/tokens.service.js';
-import { CURRENT_SIGNUP_TEXT, RED_FLAGS, consentText, type RedFlagId } from './consent-text.js';
+import {
+  CURRENT_SIGNUP_TEXT,
+  RED_FLAGS,
+  consentText,
+  consentVars,
+  type RedFlagId,
+} from './consent-text.js';
 import type { SignupInput } from './signup.dto.js';
 
 export interface RequestMeta {
@@ -90,11 +96,7 @@ export class SignupService {
         textVersion: CURRENT_SIGNUP_TEXT,
         // The words the form showed, as it showed them (see SignupController.form).
         campaignId: campaign.id,
-        text: consentText(CURRENT_SIGNUP_TEXT, {
-          programme: campaign.name,
-          days: this.campaigns.tipDays(campaign),
-          sender: this.config.sender.name,
-        }),
+        text: consentText(CURRENT_SIGNUP_TEXT, consentVars(campaign, this.config.sender.name)),
         ip: meta.ip,
         userAgent: meta.userAgent,
       });
