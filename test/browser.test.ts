@@ -108,6 +108,28 @@ describe('a person signs up, confirms, gets a tip and unsubscribes, in a real br
     await page.close();
   });
 
+  it('lists every problem at once, and each one takes the person to its field', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.getByLabel(/Email address/).fill('rosa@');
+    await page.getByRole('button', { name: 'Send me the tips' }).click();
+    const summary = page.locator('.error-summary');
+    await summary.waitFor();
+    // The summary has the focus, so a screen reader reads it first.
+    expect(await page.evaluate('document.activeElement.id')).toBe('error-summary');
+    expect(await summary.getByRole('link').allInnerTexts()).toEqual([
+      'Email address: enter an address like name@example.com',
+      'Your agreement: tick the box to agree to receive the messages',
+    ]);
+    expect(await page.title()).toMatch(/^Error: /);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await summary.getByRole('link', { name: /Email address/ }).click();
+    expect(await page.evaluate('document.activeElement.id')).toBe('email');
+    await summary.getByRole('link', { name: /Your agreement/ }).click();
+    expect(await page.evaluate('document.activeElement.id')).toBe('consent');
+    await page.close();
+  });
+
   it('shows the "get care now" page when a red flag is ticked, and enrols no one', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/`);

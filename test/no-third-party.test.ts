@@ -146,7 +146,7 @@ describe('no third-party requests from messages and pages', () => {
     const pages: [string, string][] = [];
     const get = async (path: string, status = 200) => {
       const res = await request(server()).get(path).expect(status);
-      pages.push([`GET ${path}`, res.text]);
+      pages.push([`GET ${path}`, res.text ?? String(res.body)]); // the icon comes as a Buffer
     };
     const post = async (path: string, body: object, status: number) => {
       const res = await request(server()).post(path).type('form').send(body).expect(status);
@@ -175,10 +175,12 @@ describe('no third-party requests from messages and pages', () => {
     await get(unsubscribe);
     await post(unsubscribe, {}, 200);
     await get('/confirm/forged-token-forged-token-forged-token-forged', 400);
+    await get('/?campaign=no-such-programme', 404);
+    await get('/favicon.svg');
 
     const problems = pages.flatMap(([where, html]) => scan(html).map((p) => `${where}: ${p}`));
     expect(problems).toEqual([]);
-    expect(pages).toHaveLength(14);
+    expect(pages).toHaveLength(16);
   });
 
   it('serves the queue dashboard (bull-board) with nothing from another host', async () => {

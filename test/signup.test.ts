@@ -222,7 +222,12 @@ describe('public signup, double opt-in, unsubscribe and preferences', () => {
   });
 
   it.each([
-    ['missing channel', { ...form, channel: undefined, email: 'x@example.com' }, 'channel'],
+    // With only one of them, the channel follows from it (test/signup-form.test.ts).
+    [
+      'missing channel with both an address and a number',
+      { ...form, channel: undefined, email: 'x@example.com', phone: '+1 213 373 4253' },
+      'channel',
+    ],
     ['missing zone', { ...form, timezone: undefined, email: 'x@example.com' }, 'timezone'],
     ['unknown zone', { ...form, timezone: 'Mars/Olympus', email: 'x@example.com' }, 'timezone'],
     ['missing email', { ...form }, 'email'],

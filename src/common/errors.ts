@@ -2,11 +2,16 @@ import { BadRequestException, ConflictException, NotFoundException } from '@nest
 
 /** 400 naming the field: `{statusCode, error, message: "field: problem", errors: [...]}`. */
 export function invalid(field: string, problem: string): BadRequestException {
+  return invalidFields([{ field, message: problem }]);
+}
+
+/** 400 naming every bad field at once; `message` joins them, first field first. */
+export function invalidFields(errors: { field: string; message: string }[]): BadRequestException {
   return new BadRequestException({
     statusCode: 400,
     error: 'Bad Request',
-    message: `${field}: ${problem}`,
-    errors: [{ field, message: problem }],
+    message: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors,
   });
 }
 

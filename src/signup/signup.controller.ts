@@ -14,21 +14,25 @@ import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { invalidFields } from '../common/errors.js';
 import { Inject } from '@nestjs/common';
 import { consentText, consentVars, CURRENT_SIGNUP_TEXT, RED_FLAGS } from './consent-text.js';
 import { PagesService } from './pages.service.js';
 import { requestMeta, wantsJson } from './request-meta.js';
-import { signupSchema, withoutEmpty } from './signup.dto.js';
+import {
+  errorsOf,
+  formErrors,
+  redFlagsTicked,
+  signupProblems,
+  withDefaultChannel,
+  type FieldError,
+  type FormError,
+} from './signup-form.js';
+import { withoutEmpty } from './signup.dto.js';
 import { SignupService } from './signup.service.js';
 import { TIME_ZONES } from './timezones.js';
 
-interface FieldError {
-  field: string;
-  message: string;
-}
-
-const pipe = new ZodPipe(signupSchema);
+const DEFAULT_CAMPAIGN = 'upper-back-relief';
 
 @ApiTags('signup')
 @Controller()
@@ -40,21 +44,34 @@ export class SignupController {
     private readonly pages: PagesService,
   ) {}
 
-  private campaignFor(id: unknown): Campaign {
-    const found = typeof id === 'string' ? this.campaigns.get(id) : undefined;
-    return found ?? this.campaigns.get('upper-back-relief') ?? this.campaigns.list()[0]!;
+  /** The campaign a form offers, or undefined: unknown, or a demo in production. */
+  private offered(id: unknown): Campaign | undefined {
+    const campaign = typeof id === 'string' ? this.campaigns.get(id) : undefined;
+    if (!campaign || this.campaignProblems(campaign.id).length > 0) return undefined;
+    return campaign;
+  }
+
+  private campaignProblems(id: string): FieldError[] {
+    const campaign = this.campaigns.get(id);
+    if (!campaign) return [{ field: 'campaign', message: `unknown campaign "${id}"` }];
+    if (campaign.audience === 'demo' && this.config.env === 'production') {
+      return [
+        { field: 'campaign', message: `"${id}" is a demo and is not offered for signup here` },
+      ];
+    }
+    return [];
   }
 
   private form(
     campaign: Campaign,
     values: Record<string, unknown>,
-    errors: FieldError[],
+    errors: FormError[],
     embed: boolean,
   ): string {
     const words = consentVars(campaign, this.config.sender.name);
     return this.pages.render(
       'signup',
-      `Join ${campaign.name}`,
+      `${errors.length > 0 ? 'Error: ' : ''}Join ${campaign.name}`,
       {
         campaign: {
           id: campaign.id,
@@ -71,7 +88,7 @@ export class SignupController {
           timezoneChosen: typeof values.timezone === 'string',
         },
         errors,
-        fieldErrors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+        fieldErrors: Object.fromEntries(errors.map((e) => [e.field, e.advice])),
         redFlags: RED_FLAGS,
         timezones: TIME_ZONES,
         consentText: consentText(CURRENT_SIGNUP_TEXT, words),
@@ -80,10 +97,31 @@ export class SignupController {
     );
   }
 
+  /** An unknown `?campaign=` is a dead link, not a reason to sign someone up for another. */
+  private signupPage(campaignId: unknown, res: Response, embed: boolean): void {
+    const campaign = this.offered(campaignId ?? DEFAULT_CAMPAIGN);
+    if (!campaign) {
+      res
+        .status(404)
+        .type('html')
+        .send(
+          this.pages.message(
+            'Page not found',
+            [
+              'This signup link names a programme we do not offer. It may be out of date or copied incompletely.',
+            ],
+            { href: '/', text: 'Go to the signup page' },
+          ),
+        );
+      return;
+    }
+    res.type('html').send(this.form(campaign, {}, [], embed));
+  }
+
   @Get()
   @ApiExcludeEndpoint()
   home(@Query('campaign') campaign: unknown, @Res() res: Response): void {
-    res.type('html').send(this.form(this.campaignFor(campaign), {}, [], false));
+    this.signupPage(campaign, res, false);
   }
 
   /** The same form for a clinic's site to frame. */
@@ -91,76 +129,89 @@ export class SignupController {
   @ApiExcludeEndpoint()
   embed(@Query('campaign') campaign: unknown, @Res() res: Response): void {
     res.setHeader('Content-Security-Policy', 'frame-ancestors *');
-    res.type('html').send(this.form(this.campaignFor(campaign), {}, [], true));
+    this.signupPage(campaign, res, true);
   }
 
   @Post('subscriptions')
   @ApiOperation({ summary: 'Sign up (form post or JSON); answers 202 and sends a confirmation' })
   async subscribe(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const json = wantsJson(req);
-    const raw = (withoutEmpty(body) ?? {}) as Record<string, unknown>;
+    const raw = withDefaultChannel((withoutEmpty(body) ?? {}) as Record<string, unknown>);
+    // A warning sign comes before any other problem: someone with chest pain needs to hear
+    // "call now", not "choose a time zone". Nobody is enrolled either way.
+    const flags = redFlagsTicked(raw);
+    if (flags.length > 0) return this.getCare(res, json, flags);
+    const { input, errors } = signupProblems(raw, (i) => this.campaignProblems(i.campaign ?? ''));
+    if (!input) {
+      if (json) throw invalidFields(errors);
+      return this.formAgain(res, raw, errors);
+    }
+    let outcome: Awaited<ReturnType<SignupService['subscribe']>>;
     try {
-      const input = pipe.transform(raw);
-      const outcome = await this.signup.subscribe(input, requestMeta(req));
-      if (outcome.kind === 'get-care') {
-        if (json) {
-          res.status(200).json({
-            status: 'not-enrolled',
-            reason: 'red-flags',
-            emergency: outcome.emergency,
-            flags: outcome.flags.map((f) => f.id),
-          });
-        } else {
-          res
-            .status(200)
-            .type('html')
-            .send(
-              this.pages.render('get-care', 'Please get care first', {
-                flags: outcome.flags,
-                emergency: outcome.emergency,
-              }),
-            );
-        }
-        return;
-      }
-      const where = outcome.channel === 'email' ? 'your inbox' : 'your phone';
-      const how =
-        outcome.channel === 'email'
-          ? 'open the link in the email we just sent'
-          : 'reply YES to the text we just sent';
-      if (json) {
-        res
-          .status(202)
-          .json({ status: 'pending-confirmation', message: `Check ${where}: ${how} to start.` });
-      } else {
-        res
-          .status(202)
-          .type('html')
-          .send(
-            this.pages.message(`Check ${where}`, [
-              `Almost done: ${how}. Nothing is sent until you confirm.`,
-              outcome.channel === 'email'
-                ? 'If nothing arrives within a few minutes, check your spam folder or sign up again.'
-                : 'No text within a few minutes? If you once replied STOP to us, text START to our number: that confirms too.',
-            ]),
-          );
-      }
+      outcome = await this.signup.subscribe(input, requestMeta(req));
     } catch (err) {
       if (json || !(err instanceof BadRequestException)) throw err;
-      const response = err.getResponse() as { errors?: FieldError[]; message?: string };
-      const errors = response.errors ?? [{ field: '(form)', message: String(response.message) }];
-      const values = Object.fromEntries(
-        Object.entries(raw).filter(
-          ([k, v]) =>
-            ['name', 'channel', 'email', 'phone', 'timezone', 'sendTime'].includes(k) &&
-            typeof v === 'string',
-        ),
-      );
-      res
-        .status(400)
-        .type('html')
-        .send(this.form(this.campaignFor(raw.campaign), values, errors, false));
+      return this.formAgain(res, raw, errorsOf(err));
     }
+    if (outcome.kind === 'get-care') return this.getCare(res, json, outcome.flags);
+    const where = outcome.channel === 'email' ? 'your inbox' : 'your phone';
+    const how =
+      outcome.channel === 'email'
+        ? 'open the link in the email we just sent'
+        : 'reply YES to the text we just sent';
+    if (json) {
+      res
+        .status(202)
+        .json({ status: 'pending-confirmation', message: `Check ${where}: ${how} to start.` });
+    } else {
+      res
+        .status(202)
+        .type('html')
+        .send(
+          this.pages.message(`Check ${where}`, [
+            `Almost done: ${how}. Nothing is sent until you confirm.`,
+            outcome.channel === 'email'
+              ? 'If nothing arrives within a few minutes, check your spam folder or sign up again.'
+              : 'No text within a few minutes? If you once replied STOP to us, text START to our number: that confirms too.',
+          ]),
+        );
+    }
+  }
+
+  private getCare(res: Response, json: boolean, flags: (typeof RED_FLAGS)[number][]): void {
+    const emergency = flags.some((f) => f.emergency);
+    if (json) {
+      res.status(200).json({
+        status: 'not-enrolled',
+        reason: 'red-flags',
+        emergency,
+        flags: flags.map((f) => f.id),
+      });
+      return;
+    }
+    res
+      .status(200)
+      .type('html')
+      .send(this.pages.render('get-care', 'Please get care first', { flags, emergency }));
+  }
+
+  /** The form again with every problem listed and what was typed kept. */
+  private formAgain(res: Response, raw: Record<string, unknown>, errors: FieldError[]): void {
+    const values = Object.fromEntries(
+      Object.entries(raw).filter(
+        ([k, v]) =>
+          ['name', 'channel', 'email', 'phone', 'timezone', 'sendTime'].includes(k) &&
+          typeof v === 'string',
+      ),
+    );
+    const campaign =
+      this.offered(raw.campaign ?? DEFAULT_CAMPAIGN) ??
+      this.offered(DEFAULT_CAMPAIGN) ??
+      this.campaigns.list()[0]!;
+    res
+      .status(400)
+      .type('html')
+      .send(this.form(campaign, values, formErrors(errors), false));
   }
 
   /** A page with a button, never a change: mail scanners open (GET) every link they see. */

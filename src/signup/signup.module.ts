@@ -7,12 +7,15 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { rateLimit } from 'express-rate-limit';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { ConsentService } from './consent.service.js';
+import { FaviconController } from './favicon.controller.js';
 import { LinksController } from './links.controller.js';
 import { PagesService } from './pages.service.js';
 import { PreferencesService } from './preferences.service.js';
+import { tooManySignups } from './rate-limited.js';
 import { SignupController } from './signup.controller.js';
 import { SignupService } from './signup.service.js';
 
@@ -20,12 +23,15 @@ import { SignupService } from './signup.service.js';
 @Global()
 @Module({})
 export class SignupModule implements NestModule {
-  constructor(@Inject(CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {}
 
   static forRoot(opts: { http: boolean }): DynamicModule {
     return {
       module: SignupModule,
-      controllers: opts.http ? [SignupController, LinksController] : [],
+      controllers: opts.http ? [SignupController, LinksController, FaviconController] : [],
       providers: [
         SignupService,
         ConsentService,
@@ -46,12 +52,16 @@ export class SignupModule implements NestModule {
       limit: this.config.signupRatePerMinute,
       standardHeaders: 'draft-7',
       legacyHeaders: false,
-      message: {
-        statusCode: 429,
-        error: 'Too Many Requests',
-        message: 'Too many signups from this address; try again in a minute.',
-      },
+      handler: tooManySignups(() => this.pages()),
     });
     consumer.apply(limiter).forRoutes({ path: 'subscriptions', method: RequestMethod.POST });
+  }
+
+  private pages(): PagesService | undefined {
+    try {
+      return this.moduleRef.get(PagesService, { strict: false });
+    } catch {
+      return undefined;
+    }
   }
 }

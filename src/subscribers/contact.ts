@@ -1,6 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import { invalid } from '../common/errors.js';
+import { invalidFields } from '../common/errors.js';
 
 /** Lower-cases and checks an email address; null when it is not one. */
 export function normaliseEmail(value: string): string | null {
@@ -63,7 +63,40 @@ export const nameSchema = z
     'must be a single line without control characters',
   );
 
-/** Normalises the contact fields and checks the channel has its address; 400 naming the field. */
+/**
+ * Normalises the contact fields and lists every problem with them: a malformed address or
+ * number, and a channel without its address (when the channel is known).
+ */
+export function checkContact(input: {
+  channel?: 'email' | 'sms';
+  email?: string;
+  phone?: string;
+  country?: string;
+}): {
+  email: string | null;
+  phone: string | null;
+  errors: { field: 'email' | 'phone'; message: string }[];
+} {
+  const errors: { field: 'email' | 'phone'; message: string }[] = [];
+  const email = input.email === undefined ? null : normaliseEmail(input.email);
+  const phone = input.phone === undefined ? null : normalisePhone(input.phone, input.country);
+  if (input.email !== undefined && !email)
+    errors.push({ field: 'email', message: 'is not a valid email address' });
+  if (input.phone !== undefined && !phone) {
+    errors.push({
+      field: 'phone',
+      message:
+        'is not a valid mobile number; use international format such as +14155550123, or give country',
+    });
+  }
+  if (input.channel === 'email' && input.email === undefined)
+    errors.push({ field: 'email', message: 'is required when channel is "email"' });
+  if (input.channel === 'sms' && input.phone === undefined)
+    errors.push({ field: 'phone', message: 'is required when channel is "sms"' });
+  return { email, phone, errors };
+}
+
+/** Normalises the contact fields and checks the channel has its address; 400 naming each field. */
 export function resolveContact(input: {
   channel: 'email' | 'sms';
   email?: string;
@@ -74,24 +107,7 @@ export function resolveContact(input: {
   phone: string | null;
   address: string;
 } {
-  let email: string | null = null;
-  let phone: string | null = null;
-  if (input.email !== undefined) {
-    email = normaliseEmail(input.email);
-    if (!email) throw invalid('email', 'is not a valid email address');
-  }
-  if (input.phone !== undefined) {
-    phone = normalisePhone(input.phone, input.country);
-    if (!phone) {
-      throw invalid(
-        'phone',
-        'is not a valid mobile number; use international format such as +14155550123, or give country',
-      );
-    }
-  }
-  if (input.channel === 'email' && !email)
-    throw invalid('email', 'is required when channel is "email"');
-  if (input.channel === 'sms' && !phone)
-    throw invalid('phone', 'is required when channel is "sms"');
+  const { email, phone, errors } = checkContact(input);
+  if (errors.length > 0) throw invalidFields(errors);
   return { email, phone, address: (input.channel === 'email' ? email : phone)! };
 }
