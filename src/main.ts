@@ -37,11 +37,17 @@ async function main(): Promise<void> {
     console.error(`Cannot prepare the database at DATABASE_URL: ${(err as Error).message}`);
     process.exit(1);
   }
+  // A provider that fails while the app is built (a template the renderer refuses) is
+  // rethrown to the catch below instead of Nest logging its stack and exiting; Nest's own
+  // lines wait in the buffer until the app exists and are then written by its logger.
   const app = await NestFactory.create(AppModule.forRoot(config), {
     bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
     bodyParser: false,
   });
   configureApp(app, config);
+  app.flushLogs();
   closeOnSignals(app, shutdownTimeoutMs);
   await app.listen(config.port);
   const what = `selfcare-drip (${config.role})`;
@@ -140,6 +146,6 @@ function hostOf(url: string): string {
 
 main().catch((err: unknown) => {
   if (err instanceof TemplateError) console.error(`Invalid template: ${err.message}`);
-  else console.error(err instanceof Error ? `Start-up failed: ${err.message}` : err);
+  else console.error(err instanceof Error ? `Start-up failed: ${err.stack ?? err.message}` : err);
   process.exit(1);
 });

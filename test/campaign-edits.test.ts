@@ -209,7 +209,14 @@ describe('a campaign whose steps are edited while people are in flight', () => {
       'until nobody waits on it';
     const service = await runBuilt('dist/main.js', [], env);
     expect(service).toEqual({ code: 1, stdout: '', stderr: `${line}\n` });
-    // Nothing was sent or changed meanwhile.
+    const check = await runBuilt('dist/cli/cli.js', ['campaigns', 'check'], env);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toBe(`${line}\n`);
+
+    // Put back, it starts; nothing was sent or changed meanwhile.
+    writeCampaign(AFTER);
+    const ok = await runBuilt('dist/cli/cli.js', ['campaigns', 'check'], env);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(await deliveriesOf(tdb.db, cy)).toHaveLength(1);
   });
 });

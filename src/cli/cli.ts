@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
-import { prepareDatabase } from '../bootstrap.js';
+import { checkStepsInUse, prepareDatabase } from '../bootstrap.js';
 import { loadCampaigns, TemplateError } from '../campaigns/index.js';
 import { ConfigError, loadConfig } from '../config/index.js';
+import { createDb } from '../database/index.js';
 import { createEnrollmentSchema } from '../enrollments/enrollment.dto.js';
 import { EnrollmentsService } from '../enrollments/enrollments.service.js';
 import { campaignFacts, Renderer, sampleContext } from '../rendering/index.js';
@@ -18,8 +19,10 @@ Commands:
   enroll --campaign <id> --channel email|sms (--email <addr> | --phone <+E.164>)
          --timezone <IANA zone> [--name <name>] [--send-time HH:MM] [--country US]
       Enrol a person, as POST /api/v1/admin/enrollments does.
-  campaigns
-      List the campaigns and their steps.
+  campaigns [check]
+      Check every template and list the campaigns and their steps. With "check", also make
+      sure no live enrolment waits on a step (or is in a campaign) the templates no longer
+      have, as start-up does.
   migrate
       Create the database if needed and apply migrations.
 `;
@@ -90,15 +93,43 @@ async function enroll(args: string[]): Promise<void> {
     ...(sendTime ? { sendTime } : {}),
   });
   const config = { ...loadConfig(), role: 'api' as const };
-  await prepareDatabase(config);
+  await prepareDatabase(config, loadCampaigns(config.templatesDir));
+  // As in main.ts: a template error while building the app is one line, not Nest's stack.
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
     logger: ['error', 'warn'],
+    bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
   });
+  app.flushLogs();
   try {
     console.log(JSON.stringify(await app.get(EnrollmentsService).enroll(input, 'cli'), null, 2));
   } finally {
     await app.close();
   }
+}
+
+async function campaigns(args: string[]): Promise<void> {
+  const [sub] = args;
+  if (sub !== undefined && sub !== 'check')
+    fail(`campaigns takes no argument but "check"\n\n${USAGE}`);
+  const config = loadConfig();
+  const list = loadCampaigns(config.templatesDir);
+  // Rendering every template with sample data finds what loading alone cannot (Handlebars,
+  // MJML, overlong SMS), as start-up does.
+  await Renderer.create(config.templatesDir, list);
+  for (const c of list) {
+    const cadence = c.cadence.type === 'daily' ? 'daily' : `every ${c.cadence.everyMs / 1000}s`;
+    console.log(`${c.id} (${c.audience}, ${cadence}): ${c.steps.map((s) => s.key).join(' > ')}`);
+  }
+  if (sub !== 'check') return;
+  const db = createDb(config.databaseUrl, 1);
+  try {
+    await checkStepsInUse(db, list);
+  } finally {
+    await db.destroy();
+  }
+  console.log('no live enrolment waits on a step or campaign these templates lack');
 }
 
 async function main(): Promise<void> {
@@ -108,15 +139,8 @@ async function main(): Promise<void> {
       return preview(args);
     case 'enroll':
       return enroll(args);
-    case 'campaigns': {
-      for (const c of loadCampaigns(loadConfig().templatesDir)) {
-        const cadence = c.cadence.type === 'daily' ? 'daily' : `every ${c.cadence.everyMs / 1000}s`;
-        console.log(
-          `${c.id} (${c.audience}, ${cadence}): ${c.steps.map((s) => s.key).join(' > ')}`,
-        );
-      }
-      return;
-    }
+    case 'campaigns':
+      return campaigns(args);
     case 'migrate': {
       const applied = await prepareDatabase(loadConfig());
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
@@ -130,7 +154,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const e = err as { response?: { message?: string }; message?: string };
-  if (err instanceof ConfigError || err instanceof TemplateError) console.error(e.message);
+  if (err instanceof TemplateError) console.error(`Invalid template: ${err.message}`);
+  else if (err instanceof ConfigError) console.error(e.message);
   else console.error(`error: ${e.response?.message ?? e.message ?? String(err)}`);
   process.exit(1);
 });

@@ -2,11 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
-import YAML from 'yaml';
 import { z } from 'zod';
-import type { Campaign } from '../campaigns/index.js';
-import { TemplateError } from '../campaigns/index.js';
+import type { Campaign, CampaignStep, StepField } from '../campaigns/index.js';
+import { TemplateError, YamlSource } from '../campaigns/index.js';
 import { countSegments } from './sms-segments.js';
+import { checkTemplate, templateError, type TemplateSite } from './template-check.js';
 import {
   joinedBy,
   sampleContext,
@@ -68,19 +68,30 @@ export class Renderer {
       try {
         return readFileSync(join(templatesDir, 'layouts', name), 'utf8');
       } catch {
-        throw new TemplateError(`layouts/${name}: missing`);
+        throw new TemplateError({ file: `layouts/${name}`, reason: 'missing' });
       }
     };
+    const hbs = Handlebars.create();
+    const mjmlSite = { file: 'layouts/email.mjml' };
+    const mjml = read('email.mjml');
+    // Handlebars in the MJML source first, so its errors name lines of the file itself.
+    checkTemplate(hbs, mjml, mjmlSite);
     // `fonts: {}`: MJML links Google Fonts for any of its known fonts (Roboto, Open Sans...)
     // named in a font-family, which tells Google who opened a health message and when.
-    const { html, errors } = await mjml2html(read('email.mjml'), {
-      validationLevel: 'soft',
-      fonts: {},
-    });
-    if (errors.length > 0) {
-      throw new TemplateError(`layouts/email.mjml: ${errors[0]!.formattedMessage}`);
+    const { html, errors } = await mjml2html(mjml, { validationLevel: 'soft', fonts: {} }).catch(
+      (err: Error) => {
+        throw new TemplateError({ ...mjmlSite, reason: `MJML: ${err.message.split('\n')[0]}` });
+      },
+    );
+    const mjmlError = errors[0];
+    if (mjmlError) {
+      // Its formattedMessage names the folder ("Line 5 of /app/templates/layouts"): not used.
+      throw new TemplateError({
+        ...mjmlSite,
+        line: mjmlError.line,
+        reason: `MJML <${mjmlError.tagName}>: ${mjmlError.message}`,
+      });
     }
-    const hbs = Handlebars.create();
     const sample = sampleContext();
     // The same with every optional sender detail empty, so the {{else}} branches run too.
     const sparse = sampleContext({
@@ -105,34 +116,40 @@ export class Renderer {
     // variable stops start-up naming the file and field, not the first send.
     const compile = (
       source: string,
-      where: string,
+      where: TemplateSite,
       plain: boolean,
       extra: object = {},
     ): Template => {
       try {
+        checkTemplate(hbs, source, where);
         const t = hbs.compile(source, { strict: true, noEscape: plain });
         for (const ctx of variants) {
           t({ ...ctx, subject: '', preheader: '', body: '', stopSaid: false, ...extra });
         }
         return t;
       } catch (err) {
-        throw new TemplateError(`${where}: ${(err as Error).message.split('\n')[0]}`);
+        throw templateError(err, source, where);
       }
     };
     const renderer = new Renderer(
-      compile(html, 'layouts/email.mjml', false),
-      compile(read('email.txt'), 'layouts/email.txt', true),
-      compile(read('sms.txt'), 'layouts/sms.txt', true),
+      compile(html, { ...mjmlSite, original: mjml }, false),
+      compile(read('email.txt'), { file: 'layouts/email.txt' }, true),
+      compile(read('sms.txt'), { file: 'layouts/sms.txt' }, true),
     );
+    const at = (s: CampaignStep, field: StepField) => ({
+      file: s.file,
+      field,
+      line: s.lines[field],
+    });
     for (const campaign of campaigns) {
       renderer.steps.set(
         campaign.id,
         campaign.steps.map((s) => ({
-          subject: compile(s.email.subject, `${s.file}: field "email.subject"`, true),
-          preheader: compile(s.email.preheader, `${s.file}: field "email.preheader"`, true),
-          html: compile(s.email.html, `${s.file}: field "email.html"`, false),
-          text: compile(s.email.text, `${s.file}: field "email.text"`, true),
-          sms: compile(s.sms, `${s.file}: field "sms"`, true),
+          subject: compile(s.email.subject, at(s, 'email.subject'), true),
+          preheader: compile(s.email.preheader, at(s, 'email.preheader'), true),
+          html: compile(s.email.html, at(s, 'email.html'), false),
+          text: compile(s.email.text, at(s, 'email.text'), true),
+          sms: compile(s.sms, at(s, 'sms'), true),
         })),
       );
       campaign.steps.forEach((s, i) => {
@@ -140,47 +157,41 @@ export class Renderer {
           .map((ctx) => renderer.renderSms(campaign.id, i, ctx))
           .reduce((a, b) => (b.segments > a.segments ? b : a));
         if (sms.segments > MAX_SMS_SEGMENTS) {
-          throw new TemplateError(
-            `${s.file}: field "sms" renders to ${sms.segments} segments with sample data (at most ${MAX_SMS_SEGMENTS})`,
-          );
+          throw new TemplateError({
+            ...at(s, 'sms'),
+            reason: `renders to ${sms.segments} segments with sample data (at most ${MAX_SMS_SEGMENTS})`,
+          });
         }
       });
     }
-    renderer.loadSystem(join(templatesDir, 'system'), compile);
+    renderer.loadSystem(join(templatesDir, 'system'), templatesDir, compile);
     return renderer;
   }
 
   private loadSystem(
     dir: string,
-    compile: (source: string, where: string, plain: boolean) => Template,
+    templatesDir: string,
+    compile: (source: string, where: TemplateSite, plain: boolean) => Template,
   ): void {
     if (!existsSync(dir)) return;
     for (const file of readdirSync(dir)
       .filter((f) => f.endsWith('.yaml'))
       .sort()) {
-      const where = `system/${file}`;
-      let raw: unknown;
-      try {
-        raw = YAML.parse(readFileSync(join(dir, file), 'utf8'));
-      } catch (err) {
-        throw new TemplateError(`${where}: ${(err as Error).message.split('\n')[0]}`);
-      }
-      const parsed = systemSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new TemplateError(
-          `${where}: field "${issue.path.join('.') || '(file)'}" ${issue.message}`,
-        );
-      }
-      const { email, sms } = parsed.data;
+      const yaml = YamlSource.read(join(dir, file), templatesDir);
+      const { email, sms } = yaml.parseWith(systemSchema);
+      const at = (field: string) => ({
+        file: yaml.file,
+        field,
+        line: yaml.contentLine(field.split('.')),
+      });
       this.system.set(file.replace(/\.yaml$/, ''), {
         email: email && {
-          subject: compile(email.subject, `${where}: field "email.subject"`, true),
-          preheader: compile(email.preheader, `${where}: field "email.preheader"`, true),
-          html: compile(email.html, `${where}: field "email.html"`, false),
-          text: compile(email.text, `${where}: field "email.text"`, true),
+          subject: compile(email.subject, at('email.subject'), true),
+          preheader: compile(email.preheader, at('email.preheader'), true),
+          html: compile(email.html, at('email.html'), false),
+          text: compile(email.text, at('email.text'), true),
         },
-        sms: sms === undefined ? undefined : compile(sms, `${where}: field "sms"`, true),
+        sms: sms === undefined ? undefined : compile(sms, at('sms'), true),
       });
     }
   }
