@@ -43,6 +43,12 @@ export async function checkStepsInUse(db: Db, campaigns: Campaign[]): Promise<vo
  */
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
+  // Off unless TRUST_PROXY says which proxies' X-Forwarded-For to believe: req.ip (the rate
+  // limit's key, and the address in consent evidence) is then the visitor's, not the proxy's.
+  (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set(
+    'trust proxy',
+    config.trustProxy,
+  );
   app.use(express.json({ limit: '64kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.useGlobalFilters(new HttpErrorFilter(runsApi(config.role) ? pagesOf(app) : undefined));

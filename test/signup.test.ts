@@ -474,9 +474,11 @@ describe('signup rate limit', () => {
   });
 
   it('does not offer the demo campaign for signup in production', async () => {
+    // Its own prefix: the signup limit's counts live in Redis, shared by instances on one.
+    const prodPrefix = uniquePrefix();
     const prod = await startApp({
       databaseUrl: tdb.url,
-      prefix,
+      prefix: prodPrefix,
       env: { ROLE: 'api', NODE_ENV: 'production', PUBLIC_URL: 'https://drip.example' },
     });
     try {
@@ -493,6 +495,7 @@ describe('signup rate limit', () => {
       expect(res.body.message).toMatch(/^campaign: .* is a demo/);
     } finally {
       await prod.close();
+      await dropPrefix(prodPrefix);
     }
   });
 

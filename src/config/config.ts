@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { getCountries, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
@@ -88,6 +90,33 @@ const schema = z
     EMAIL_RATE_PER_SECOND: int(1, 100_000).default(100),
     SEND_ATTEMPTS: int(1, 50).default(6),
     SIGNUP_RATE_PER_MINUTE: int(1, 100_000).default(10),
+    // Behind a load balancer: how many proxies to trust, or which (IPs and CIDRs). Off by default.
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .refine(
+        (v) => parseTrustProxy(v) !== null,
+        'must be "false", a number of proxy hops such as 1, or a comma list of IP addresses and CIDRs such as 10.0.0.0/8,192.168.1.5',
+      )
+      .optional(),
+    // Countries whose numbers may sign up by SMS (two-letter codes); default: the sender's.
+    SMS_COUNTRIES: z
+      .string()
+      .trim()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((c) => c.trim().toUpperCase())
+          .filter(Boolean),
+      )
+      .refine(
+        (list) => list.length > 0 && list.every((c) => KNOWN_COUNTRIES.has(c)),
+        'must be a comma list of two-letter country codes such as US,CA',
+      )
+      .optional(),
+    SMS_CONFIRMATIONS_PER_NUMBER_PER_DAY: int(1, 1_000).default(3),
+    SMS_CONFIRMATIONS_PER_PREFIX_PER_HOUR: int(1, 100_000).default(20),
+    SMS_CONFIRMATIONS_PER_HOUR: int(1, 1_000_000).default(300),
     SEND_BACKOFF_MS: int(10, 3_600_000).default(5000),
     // A provider call that takes longer than this is abandoned (its outcome is then unknown).
     SEND_TIMEOUT_MS: int(100, 300_000).default(20_000),
@@ -175,8 +204,17 @@ export interface AppConfig {
   email: { concurrency: number; ratePerSecond: number };
   sms: { concurrency: number; ratePerSecond: number };
   sendAttempts: number;
-  /** Signups one IP address may post per minute. */
+  /** Signups one IP address may post per minute (counted in Redis, across instances). */
   signupRatePerMinute: number;
+  /** Express's `trust proxy`: false, a hop count, or the trusted proxies' addresses. */
+  trustProxy: false | number | string[];
+  /** What a public SMS signup may make us text (SMS pumping). */
+  smsGuard: {
+    countries: CountryCode[];
+    perNumberPerDay: number;
+    perPrefixPerHour: number;
+    globalPerHour: number;
+  };
   /** First retry delay; each later one doubles. */
   sendBackoffMs: number;
   delivery: {
@@ -241,6 +279,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sms: { concurrency: e.SMS_CONCURRENCY, ratePerSecond: e.SMS_RATE_PER_SECOND },
     sendAttempts: e.SEND_ATTEMPTS,
     signupRatePerMinute: e.SIGNUP_RATE_PER_MINUTE,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY ?? 'false')!,
+    smsGuard: {
+      countries: (e.SMS_COUNTRIES ?? [countryOf(e.TWILIO_FROM) ?? 'US']) as CountryCode[],
+      perNumberPerDay: e.SMS_CONFIRMATIONS_PER_NUMBER_PER_DAY,
+      perPrefixPerHour: e.SMS_CONFIRMATIONS_PER_PREFIX_PER_HOUR,
+      globalPerHour: e.SMS_CONFIRMATIONS_PER_HOUR,
+    },
     sendBackoffMs: e.SEND_BACKOFF_MS,
     delivery: {
       sendTimeoutMs: e.SEND_TIMEOUT_MS,
@@ -277,3 +322,31 @@ export const CONFIG = Symbol('CONFIG');
 export const runsApi = (r: Role) => r === 'api' || r === 'all';
 export const runsWorker = (r: Role) => r === 'worker' || r === 'all';
 export const runsScheduler = (r: Role) => r === 'scheduler' || r === 'all';
+
+const KNOWN_COUNTRIES = new Set<string>(getCountries());
+
+/** The country of the sending number, whose people the service is set up to text. */
+function countryOf(phone: string | undefined): CountryCode | undefined {
+  return phone ? parsePhoneNumberFromString(phone)?.country : undefined;
+}
+
+/**
+ * TRUST_PROXY as Express takes it: "false"/"0" → off, "2" → two hops, "10.0.0.0/8,::1" →
+ * those proxies. Null when malformed.
+ */
+export function parseTrustProxy(value: string): false | number | string[] | null {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'false' || v === 'off' || v === '0') return false;
+  if (/^\d+$/.test(v)) return Number(v) <= 10 ? Number(v) : null;
+  const list = v.split(',').map((x) => x.trim());
+  const valid = list.every((entry) => {
+    const [ip, bits, extra] = entry.split('/');
+    if (extra !== undefined || !ip) return false;
+    const family = isIP(ip);
+    if (family === 0) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+  });
+  return valid ? list : null;
+}

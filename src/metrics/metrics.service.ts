@@ -35,6 +35,14 @@ export class MetricsService {
     labelNames: ['channel'] as const,
     registers: [this.registry],
   });
+  private readonly smsRefusals = new Counter({
+    name: 'selfcare_sms_signups_refused_total',
+    help:
+      'Confirmation texts a public signup asked for and the SMS guard refused: number (daily ' +
+      'limit per number), prefix (hourly limit per number prefix), hourly-cap (all numbers)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   private unresolvedSource: (() => Promise<number>) | undefined;
   private pausedSource: (() => Promise<Record<string, boolean>>) | undefined;
 
@@ -79,6 +87,9 @@ export class MetricsService {
     this.reenqueued.inc({ channel }, n);
   }
 
+  smsRefused(reason: 'number' | 'prefix' | 'hourly-cap'): void {
+    this.smsRefusals.inc({ reason });
+  }
   /** Where the gauges read from at scrape time (set by the delivery module). */
   sources(s: {
     unresolved?: () => Promise<number>;

@@ -9,7 +9,11 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { rateLimit } from 'express-rate-limit';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { CONFIG, type AppConfig } from '../config/index.js';
+import { QueuesService } from '../delivery/index.js';
+import { DependencyDownError } from '../common/outage.js';
+import { promptly } from '../delivery/redis.js';
 import { ConsentService } from './consent.service.js';
 import { FaviconController } from './favicon.controller.js';
 import { LinksController } from './links.controller.js';
@@ -18,6 +22,7 @@ import { PreferencesService } from './preferences.service.js';
 import { tooManySignups } from './rate-limited.js';
 import { SignupController } from './signup.controller.js';
 import { SignupService } from './signup.service.js';
+import { SmsGuard } from './sms-guard.js';
 
 /** Public signup, double opt-in, consent, unsubscribe and preferences. Pages only with the API. */
 @Global()
@@ -36,6 +41,7 @@ export class SignupModule implements NestModule {
         SignupService,
         ConsentService,
         PreferencesService,
+        SmsGuard,
         ...(opts.http ? [PagesService] : []),
       ],
       exports: [SignupService, ConsentService, PreferencesService],
@@ -44,7 +50,9 @@ export class SignupModule implements NestModule {
 
   /**
    * Per-IP limit on signups. express-rate-limit rather than @nestjs/throttler, whose
-   * CommonJS build cannot load NestJS 12's ES modules under Jest.
+   * CommonJS build cannot load NestJS 12's ES modules under Jest. The counts live in Redis,
+   * so the limit holds across instances; the client address is the one TRUST_PROXY lets
+   * Express see (behind a load balancer, without it, everyone shares the balancer's).
    */
   configure(consumer: MiddlewareConsumer): void {
     const limiter = rateLimit({
@@ -52,9 +60,37 @@ export class SignupModule implements NestModule {
       limit: this.config.signupRatePerMinute,
       standardHeaders: 'draft-7',
       legacyHeaders: false,
+      store: this.redisStore(),
+      // Redis unreachable: the error (a DependencyDownError) answers 503, as the signup would.
+      passOnStoreError: false,
       handler: tooManySignups(() => this.pages()),
     });
     consumer.apply(limiter).forRoutes({ path: 'subscriptions', method: RequestMethod.POST });
+  }
+
+  private redisStore(): RedisStore {
+    const redis = this.moduleRef.get(QueuesService, { strict: false }).connection;
+    let downUntil = 0;
+    const store = new RedisStore({
+      prefix: `${this.config.queuePrefix}:signup-rate:`,
+      // Bounded like every Redis call on a request's path: down or hanging, the signup gets
+      // a 503 within about a second and a half, and nothing is stored. After a failure the store retries
+      // once (reloading its script): that retry fails at once instead of waiting again.
+      sendCommand: async (command: string, ...args: string[]) => {
+        if (Date.now() < downUntil) throw new DependencyDownError('redis', 'not answering');
+        try {
+          return await promptly(redis, () => redis.call(command, ...args) as Promise<RedisReply>);
+        } catch (err) {
+          downUntil = Date.now() + 250;
+          throw err;
+        }
+      },
+    });
+    // It loads its scripts at once; with Redis down that fails, and it loads them again on
+    // first use. Handled here so that a start during an outage is not an unhandled rejection.
+    store.incrementScriptSha.catch(() => undefined);
+    store.getScriptSha.catch(() => undefined);
+    return store;
   }
 
   private pages(): PagesService | undefined {

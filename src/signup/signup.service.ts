@@ -19,6 +19,7 @@ import {
   type RedFlagId,
 } from './consent-text.js';
 import type { SignupInput } from './signup.dto.js';
+import { SmsGuard } from './sms-guard.js';
 
 export interface RequestMeta {
   ip: string | null;
@@ -47,6 +48,7 @@ export class SignupService {
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly campaigns: CampaignsService,
+    private readonly smsGuard: SmsGuard,
   ) {}
 
   /**
@@ -63,6 +65,7 @@ export class SignupService {
       throw invalid('campaign', `"${campaign.id}" is a demo and is not offered for signup here`);
     }
     const { email, phone, address } = resolveContact(input);
+    if (input.channel === 'sms') this.smsGuard.checkCountry(phone!);
     if (!input.consent) throw invalid('consent', 'tick the box to agree to receive the messages');
     if (input.website) {
       this.logger.warn('honeypot filled; signup ignored');
@@ -108,6 +111,13 @@ export class SignupService {
         send_time: input.sendTime,
         now,
       });
+      if (send && input.channel === 'sms') {
+        // Counted only when a text would go: refused, the whole signup rolls back.
+        const refusal = await promptly(this.queues.connection, () =>
+          this.smsGuard.admitConfirmation(phone!),
+        );
+        if (refusal) throw SmsGuard.refusalError(refusal);
+      }
       if (send) {
         await promptly(this.queues.connection, () =>
           this.queues.enqueueConfirmation(send.id, input.channel, send.count),
