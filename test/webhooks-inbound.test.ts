@@ -510,6 +510,62 @@ describe('POST /webhooks/twilio/inbound', () => {
     });
   });
 
+  describe('replies in ordinary words (issue 7, items 2 and 6)', () => {
+    const safetyEvents = (subscriberId: string) =>
+      tdb.db
+        .selectFrom('safety_events')
+        .select(['kind', 'source', 'signs'])
+        .where('subscriber_id', '=', subscriberId)
+        .orderBy('created_at')
+        .execute();
+
+    it.each(['stop texting me', 'Opt-out', 'no more texts please', 'BAJA', 'unsubscribe me'])(
+      'opts out on %p, answers once, and keeps the words as evidence',
+      async (body) => {
+        const phone = nextPhone();
+        const e = await enrolSms(phone);
+        const res = await post(sms(phone, body)).expect(200);
+        expect(replyOf(res)).toMatch(REPLY.stop);
+        expect(res.text.match(/<Message>/g)).toHaveLength(1);
+        const after = await stateOf(phone);
+        expect(after.suppressions).toEqual([{ channel: 'sms', reason: 'sms-keyword' }]);
+        expect(after.enrollments).toMatchObject([{ id: e.id, status: 'cancelled' }]);
+        const words = await tdb.db
+          .selectFrom('consent_events')
+          .select('words')
+          .where('subscriber_id', '=', e.subscriberId)
+          .where('kind', '=', 'withdrawn')
+          .execute();
+        expect(words).toEqual([{ words: body }]);
+      },
+    );
+
+    it('advises a physician for a see-a-physician sign, keeps it for the clinic, and goes on', async () => {
+      const phone = nextPhone();
+      const e = await enrolSms(phone);
+      const res = await post(sms(phone, 'the pain started after a car accident')).expect(200);
+      expect(replyOf(res)).toMatch(/Please see a physician about this in the next day or two/);
+      expect((await stateOf(phone)).enrollments).toMatchObject([{ id: e.id, status: 'active' }]);
+      expect(await safetyEvents(e.subscriberId)).toEqual([
+        { kind: 'see-physician', source: 'sms', signs: expect.stringMatching(/injury/) },
+      ]);
+      expect((await stateOf(phone)).inbound).toMatchObject([{ kind: 'see-physician' }]);
+    });
+
+    it('holds the person and opts them out when one message has a warning sign and a STOP', async () => {
+      const phone = nextPhone();
+      const e = await enrolSms(phone);
+      const res = await post(sms(phone, 'chest feels tight, stop texting me')).expect(200);
+      const reply = replyOf(res)!;
+      expect(reply).toMatch(REPLY.redFlag);
+      expect(reply).toMatch(/You are unsubscribed/);
+      const after = await stateOf(phone);
+      expect(after.suppressions).toHaveLength(1);
+      expect(after.enrollments).toMatchObject([{ id: e.id, status: 'cancelled' }]);
+      expect(await safetyEvents(e.subscriberId)).toMatchObject([{ kind: 'emergency' }]);
+    });
+  });
+
   describe('Twilio retries (the same MessageSid)', () => {
     it('acts on a STOP once and answers the retry the same way', async () => {
       const phone = nextPhone();
