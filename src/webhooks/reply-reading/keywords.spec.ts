@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { helpIn, optInIn, optOutIn } from './keywords.js';
 
+// Longer than 8 words, so only the clause and phrase rules can read an opt-out in it.
+const long = (end: string) => `sorry but i have had about enough of all this, ${end}`;
+
 describe('optOutIn', () => {
   it.each([
     // a clause of nothing but stop words and filler
@@ -94,6 +97,8 @@ describe('optOutIn', () => {
     'dont want texts',
     'dont want messages',
     'no more texts',
+    'no more of these please',
+    'no more them',
     'enough txts',
     'too many msgs',
     'sick of your messages',
@@ -115,6 +120,7 @@ describe('optOutIn', () => {
     'no me escriban',
     'no me contacten',
     'no me molesten',
+    'no me mandes mas mensajes',
     'dejen de mandarme cosas',
     'deja de enviar',
     'dejen de escribirme',
@@ -124,6 +130,9 @@ describe('optOutIn', () => {
     'bórrenme',
     'sacarme de aqui',
     'sáquenme',
+    'sácame de aquí',
+    'bórrame',
+    'quíteme de la lista',
     'número equivocado',
     'no me interesa',
     'déjenme en paz',
@@ -138,6 +147,9 @@ describe('optOutIn', () => {
     'hay que cancelar esto',
     'paren con esto',
     'no, parar',
+    'i said stopp',
+    'i said stopall',
+    'i dont want anymore',
   ])('reads %p as an opt-out', (body) => {
     expect(optOutIn(body)).toBe(true);
   });
@@ -154,6 +166,14 @@ describe('optOutIn', () => {
     "it won't stop hurting",
     'it never stops',
     'i stopped the heat',
+    'stopped',
+    'stoop',
+    'the pain is no more',
+    'dont stopp',
+    'never stop',
+    'should i stop my stretches',
+    'stopp using the heat?',
+    'parar ejercicios?',
     'does not stop',
     'didnt stop',
     'cant stop thinking about it',
@@ -195,12 +215,68 @@ describe('optOutIn', () => {
     'dolor alto en la espalda',
     'espalda baja',
     'no more pain',
+    'no more of this pain',
     'no thanks needed, it helped',
     'take me through the exercise',
     'the texts are nice',
     'i want this to stop, my back is killing me when i sit at work all day',
   ])('does not read %p as an opt-out', (body) => {
     expect(optOutIn(body)).toBe(false);
+  });
+
+  it.each([
+    'end please',
+    'quit pls',
+    'alto plz',
+    'fin now',
+    'basta all',
+    'quit it',
+    'end this',
+    'baja thanks',
+    'end thank you',
+    'quit ok',
+    'end just',
+    'quit already',
+    'baja por favor',
+    'basta ya',
+    'fin gracias',
+    'alto todo',
+  ])('reads %p as an opt-out: a stop word with polite filler', (body) => {
+    expect(optOutIn(body)).toBe(true);
+  });
+
+  it.each([
+    'stop',
+    'STOPP',
+    'stopall',
+    'PARAR',
+    'paren',
+    'cancel',
+    'cancelar',
+    'unsubscribe',
+    'optout',
+    'stop the text',
+    'stop texts',
+    'stop txt',
+    'stop txts',
+    'stop msg',
+    'stop msgs',
+    'stop message',
+    'stop messages',
+    'stop texting',
+    'stop messaging',
+    'stop sending',
+    'stop contacting',
+    'stop all these texts',
+    'cancel my subscription',
+    'cancel subscription',
+  ])('reads %p as an opt-out at the end of a long message', (end) => {
+    expect(optOutIn(long(end))).toBe(true);
+  });
+
+  it('reads no opt-out in the long message alone', () => {
+    expect(optOutIn(long('thanks'))).toBe(false);
+    expect(optOutIn(long('stop the heat'))).toBe(false);
   });
 
   it('reads a stop word inside a message of up to 8 words, and not beyond', () => {
@@ -273,6 +349,11 @@ describe('helpIn', () => {
     'hola ayuda',
     'who is this?',
     "who's this",
+    'hi who is this',
+    'hey, who are you?',
+    'sorry who is this',
+    'hello who is this',
+    'hola, quien es',
     'who are you',
     'what is this',
     'quién es?',
@@ -283,10 +364,15 @@ describe('helpIn', () => {
     expect(helpIn(body)).toBe(true);
   });
 
-  it.each(['', 'hi', 'thanks for the help', 'this helps', 'what is this pain', 'who is this from'])(
-    'does not read %p as a request for help',
-    (body) => {
-      expect(helpIn(body)).toBe(false);
-    },
-  );
+  it.each([
+    '',
+    'hi',
+    'thanks for the help',
+    'this helps',
+    'what is this pain',
+    'who is this from',
+    'not sure what is this',
+  ])('does not read %p as a request for help', (body) => {
+    expect(helpIn(body)).toBe(false);
+  });
 });

@@ -8,16 +8,14 @@ import { clausesOf, wordsOf } from './text.js';
 
 // Words that say "stop" when a clause holds nothing else (with polite filler): "STOP",
 // "Stop please", "END.", "alto", "basta ya", "no. PARAR". Some are ordinary words in a
-// sentence ("end of the day", "dolor alto"), so this is the only place they count.
+// sentence ("end of the day", "dolor alto"), so this is the only place they count. (STOP and
+// its typos are in STOP_SPELLINGS; "unsubscribe" and "optout" count anywhere, in REVOKING.)
 const STOP_CLAUSE_WORDS = new Set([
-  'stop',
   'stopall',
   'end',
   'quit',
   'cancel',
   'revoke',
-  'optout',
-  'unsubscribe',
   'remove',
   'enough',
   'parar',
@@ -51,8 +49,8 @@ const POLITE = new Set([
   'todo',
 ]);
 
-// Typed stops: "stopp", "sotp", "stpo", "stoppp".
-const STOP_TYPO = /^(?:sto+p+|sotp|stpo)$/;
+// STOP as typed: "stop", "stopp", "stoppp", "sotp", "stpo".
+const STOP_SPELLINGS = /^(?:stop+|sotp|stpo)$/;
 
 // Phrases that revoke consent wherever they stand, in a message of any length.
 const REVOKING = [
@@ -63,22 +61,22 @@ const REVOKING = [
   /\b(?:dont|do not|never) (?:text|txt|message|msg|contact|send|sms) me\b/,
   /\b(?:dont|do not) want (?:these|this|them|any more|anymore|texts|messages)\b/,
   /\b(?:no more|enough|too many|sick of|tired of)(?: \w+)? (?:texts|txts|msgs|messages)\b/,
+  /\bno more (?:of )?(?:these|them)\b/,
   /\bcancel\w* (?:\w+ )?subscription\b/,
   /\b(?:dar|darme|den|denme) de baja\b|\bdesuscrib/,
   /\bno(?: \w+){0,2} mas (?:mensajes|sms|textos)\b|\bno quiero(?: \w+){0,2} mensajes\b/,
   /\bno me (?:manden|envien|escriban|contacten|molesten)\b|\bdej(?:en|a) de (?:mandar|enviar|escribir)/,
-  /\b(?:quit|borr|sac|saqu)(?:ar|en|e)me\b|\bnumero equivocado\b|\bno me interesa\b|\bdej(?:en|a)me en paz\b/,
+  /\b(?:quit|borr|sac|saqu)(?:ar|a|en|e)me\b|\bnumero equivocado\b|\bno me interesa\b|\bdej(?:en|a)me en paz\b/,
 ];
 
 // In a short message, these stop words count anywhere in it: "i want to stop getting these".
 const SHORT_MESSAGE_WORDS = 8;
-const STOP_INSIDE = /\b(?:sto+p+|stopall|parar|paren|cancel|cancelar)\b/;
+const STOP_INSIDE = /\b(?:stop+|stopall|parar|paren|cancel|cancelar)\b/;
 // ...unless negated ("don't stop", "won't stop", "no parar"; but "no, parar" is two clauses)
-const NEGATED =
-  /\b(?:dont|do not|never|wont|doesnt|didnt|cant|cannot|not) sto+p+\b|\bno (?:parar|paren)\b/;
+const NEGATED = /\b(?:dont|not|never|wont|doesnt|didnt|cant|cannot) stop+\b|\bno (?:parar|paren)\b/;
 // ...or about something other than the messages ("stop the heat if it burns"),
 const ABOUT_CARE =
-  /\bsto+p+ (?:(?:the|using|doing|my) ){0,2}(?:pain|hurt|ach|heat|exercis|stretch|roll|foam|massag|ice|if|when|after|before)|\bparar? (?:de |el |la )?(?:dolor|doler|ejercicio|calor)/;
+  /\bstop+ (?:(?:the|using|doing|my) ){0,2}(?:pain|hurt|ach|heat|exercis|stretch|roll|foam|massag|ice|if|when|after|before)|\bparar (?:\w+ )?(?:dolor|doler|ejercicio|calor)/;
 // ...or, for "cancel", about an appointment.
 const APPOINTMENT = /\b(?:appointment|appt|session|booking|visit|cita|sesion|consulta)/;
 
@@ -98,7 +96,7 @@ export function optOutIn(body: string): boolean {
 }
 
 function isStopWord(word: string): boolean {
-  return STOP_CLAUSE_WORDS.has(word) || STOP_TYPO.test(word);
+  return STOP_CLAUSE_WORDS.has(word) || STOP_SPELLINGS.test(word);
 }
 
 const START_WORDS = new Set([
@@ -157,7 +155,7 @@ const HELP_FILLER = new Set([
   'mas',
 ]);
 const WHO_ARE_YOU =
-  /^(?:who is this|whos this|who are you|what is this|quien (?:es|eres|son)|que es esto)$/;
+  /^(?:(?:hi|hello|hey|hola|sorry) )?(?:who is this|whos this|who are you|what is this|quien (?:es|eres|son)|que es esto)$/;
 
 /** True when the message asks for help: HELP, INFO, AYUDA (with filler), or "who is this?". */
 export function helpIn(body: string): boolean {

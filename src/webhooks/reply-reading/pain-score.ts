@@ -21,8 +21,8 @@ const SCORE_CONTEXT = new Set(
  * score: the reply asking for "a number 0-10" is a better answer than a guess.
  */
 export function painScoreIn(body: string): number | null {
-  const text = plain(body).replace(/(\d+) *(?:\/|out of|de|over) *10\b/g, '$1');
-  if (/\d *-|- *\d/.test(text)) return null;
+  const text = plain(body).replace(/(?<=\d) *(?:\/|out of|de|over) *10\b/g, '');
+  if (/- *\d/.test(text)) return null;
   const words = wordsOf(text).split(' ');
   const numbers = words.filter((w) => valueOf(w) !== null);
   if (numbers.length !== 1) return null;
@@ -33,7 +33,7 @@ export function painScoreIn(body: string): number | null {
 
 /** The value of a number written in digits or as a word 0-10; null for any other word. */
 function valueOf(word: string): number | null {
-  if (/^\d/.test(word)) return Number(word);
+  if (/\d/.test(word)) return Number(word);
   for (const names of NUMBER_WORDS) {
     const n = names.indexOf(word);
     if (n >= 0) return n;

@@ -13,6 +13,7 @@ describe('wordsOf', () => {
     expect(wordsOf('  Chest-pain!!\n 38,5°  and 7/10 😬 ')).toBe('chest pain 38.5 and 7 10');
     expect(wordsOf('temp 38.5, ok')).toBe('temp 38.5 ok');
     expect(wordsOf('3.')).toBe('3');
+    expect(wordsOf('38.25')).toBe('38.25');
     expect(wordsOf('🙂')).toBe('');
     expect(wordsOf('')).toBe('');
   });

@@ -49,6 +49,7 @@ describe('redFlagsIn', () => {
     ['cannot breathe', 'breathing'],
     ['can not breathe', 'breathing'],
     ['couldnt breathe', 'breathing'],
+    ['i can barely breathe', 'breathing'],
     ['could not breathe', 'breathing'],
     ['hard to breathe', 'breathing'],
     ['harder to breathe', 'breathing'],
@@ -197,6 +198,8 @@ describe('redFlagsIn', () => {
     ['hasta la mandíbula', 'spreading'],
     ['hacia la mandibula', 'spreading'],
     ['se irradia', 'spreading'],
+    ['goes down left arm', 'spreading'],
+    ['pain after the chest stretch in my arm', 'spreading'],
   ])('finds %p (%s)', (text, sign) => {
     expect(redFlagsIn(text)).toContain(sign);
   });
@@ -301,6 +304,7 @@ describe('physicianSignsIn', () => {
     // fever
     ['fever', 'fever'],
     ['feaver', 'fever'],
+    ['feever', 'fever'],
     ['feeling feverish', 'fever'],
     ['fiebre', 'fever'],
     ['calentura', 'fever'],
@@ -312,6 +316,9 @@ describe('physicianSignsIn', () => {
     ['running temp', 'fever'],
     ['got a temp', 'fever'],
     ['has temperature', 'fever'],
+    ['i have temperature', 'fever'],
+    ['got temperature again', 'fever'],
+    ['back pain with temperature', 'fever'],
     ['with a slight temperature', 'fever'],
     ['temperatura alta', 'fever'],
     ['temp 38', 'fever'],
@@ -322,6 +329,7 @@ describe('physicianSignsIn', () => {
     ['temp 100', 'fever'],
     ['temp 106', 'fever'],
     ['38.5c', 'fever'],
+    ['38.25 c', 'fever'],
     ['39 degrees', 'fever'],
     ['40 grados', 'fever'],
     ['41 c', 'fever'],

@@ -35,7 +35,7 @@ const EMERGENCY: Record<EmergencySign, RegExp[]> = {
   ],
   breathing: [
     // "cant breathe", "hard to breathe", "hurts to breath", "struggling to catch my breath"
-    /\b(?:cant|cannot|can not|couldnt|could not|hard to|harder to|trouble|difficulty|difficult to|struggling to|struggle to|unable to|hurts to|painful to)(?: \w+){0,2} br[ea]+th/,
+    /\b(?:cant|cannot|can not|couldnt|could not|barely|hard to|harder to|trouble|difficulty|difficult to|struggling to|struggle to|unable to|hurts to|painful to)(?: \w+){0,2} br[ea]+th/,
     /\bbr[ea]+th\w*(?: \w+){0,2} (?:hard|difficult|painful|shallow|laboured|labored)\b/,
     /\b(?:short|shortness|out) of br[ea]+th|\bbreathless|\bwinded\b|\bgasping\b|\bwheez/,
     /\b(?:get|getting|enough|no) air\b/,
