@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { Logger } from '@nestjs/common';
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { sql } from 'kysely';
+import pg from 'pg';
 import twilioSdk from 'twilio';
 import { CampaignsService } from '../src/campaigns/index.js';
 import { SendError, SmsChannel } from '../src/channels/index.js';
@@ -17,10 +18,11 @@ import {
   SendProcessor,
 } from '../src/delivery/index.js';
 import type { JobName, JobPayloads } from '../src/delivery/jobs.js';
-import { EnrollmentsService } from '../src/enrollments/index.js';
+import { EnrollmentsRepository, EnrollmentsService } from '../src/enrollments/index.js';
 import { followingSendAt, scheduleContextOf } from '../src/enrollments/schedule.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { Reconciler, SchedulerService } from '../src/scheduler/index.js';
+import { SCHEDULER_LOCK } from '../src/scheduler/scheduler.service.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
@@ -796,6 +798,33 @@ describe('mutation guards', () => {
       expect(logs.filter((l) => l.message === 'scheduler pass')).toHaveLength(1);
     });
 
+    it('reads no further once a batch comes back short', async () => {
+      await settleEverything();
+      for (let i = 0; i < 3; i++) await enrolDue();
+      const claims = jest.spyOn(t.get(EnrollmentsRepository), 'claimDue');
+      // Batches of two: 2, then 1 (short), and no third read.
+      expect(await scheduler().runPass()).toEqual({ ran: true, claimed: 3, enqueued: 3 });
+      expect(claims).toHaveBeenCalledTimes(2);
+    });
+
+    it('does nothing, and says it did not run, while another instance holds the pass lock', async () => {
+      await settleEverything();
+      await enrolDue();
+      const claims = jest.spyOn(t.get(EnrollmentsRepository), 'claimDue');
+      const holder = new pg.Client({ connectionString: tdb.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock($1)', [SCHEDULER_LOCK]);
+        expect(await scheduler().runPass()).toEqual({ ran: false, claimed: 0, enqueued: 0 });
+        expect(claims).not.toHaveBeenCalled();
+      } finally {
+        await holder.query('ROLLBACK');
+        await holder.end();
+      }
+      expect(await scheduler().runPass()).toEqual({ ran: true, claimed: 1, enqueued: 1 });
+    });
+
     it('stops a pass after 50 batches and leaves the rest to the next one', async () => {
       await settleEverything();
       const people = await tdb.db
@@ -971,7 +1000,21 @@ describe('mutation guards', () => {
         .set({ step: 7, step_key: null })
         .where('id', '=', done)
         .execute();
+      const logs = captureLogs();
       expect(await scheduler().runPass()).toMatchObject({ claimed: 3, enqueued: 2 });
+      // Only the one whose step is gone is reported, naming both steps.
+      expect(logs.filter((l) => l.level === 'warn')).toEqual([
+        {
+          level: 'warn',
+          fields: {
+            enrollmentId: gone,
+            campaign: 'upper-back-relief',
+            waitingOn: 'no-such-step',
+            sending: keys[1],
+          },
+          message: 'the step this enrolment waited on is gone; sending the next one it has not had',
+        },
+      ]);
       const sent = async (id: string) => (await deliveriesOf(tdb.db, id)).map((d) => d.step_key);
       expect(await sent(waiting)).toEqual(['welcome', 'heat', 'massage']);
       expect(await enrolment(waiting)).toMatchObject({
