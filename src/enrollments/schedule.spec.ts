@@ -137,6 +137,22 @@ describe('SMS quiet hours', () => {
     },
   );
 
+  it('leaves a text chosen inside the window alone: a morning welcome, then the next day', () => {
+    const zone = 'America/New_York';
+    const ctx = daily(zone, '20:00', 'sms');
+    expect(local(followingSendAt(at('2026-06-01T10:00', zone), ctx), zone)).toBe(
+      '2026-06-02T20:00 -04:00',
+    );
+  });
+
+  it('counts minutes too: a welcome at 20:45 belongs before a 21:30 send time', () => {
+    const zone = 'America/New_York';
+    const ctx = daily(zone, '21:30', 'sms');
+    expect(local(followingSendAt(at('2026-06-01T20:45', zone), ctx), zone)).toBe(
+      '2026-06-02T08:00 -04:00',
+    );
+  });
+
   it('counts an evening text sent late (after an outage) from the day it went out', () => {
     const zone = 'America/New_York';
     const ctx = daily(zone, '21:30', 'sms');
