@@ -11,5 +11,7 @@ export default {
     '<rootDir>/src/enrollments/schedule-rules.spec.ts',
     '<rootDir>/src/channels/classify.spec.ts',
     '<rootDir>/test/mutation-guards.test.ts',
+    // Repository-level, no workers: every transition from every state.
+    '<rootDir>/test/delivery-states.test.ts',
   ],
 };

@@ -911,6 +911,16 @@ describe('mutation guards', () => {
       expect(await deliveriesOf(tdb.db, id)).toHaveLength(1);
     });
 
+    it('does not queue the next step while the previous one is still waiting in the queue', async () => {
+      await settleEverything();
+      const id = await enrolDue({ campaign: 'upper-back-relief-demo' });
+      await scheduler().runPass();
+      // Its welcome is still queued (a worker down, quiet hours) when the next step falls due.
+      clock.advance(60_000);
+      expect((await scheduler().runPass()).claimed).toBe(0);
+      expect((await deliveriesOf(tdb.db, id)).map((d) => d.status)).toEqual(['queued']);
+    });
+
     it('completes an enrolment with its last step, and cancels one whose campaign is gone', async () => {
       await settleEverything();
       const last = await enrolDue();

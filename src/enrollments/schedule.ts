@@ -32,7 +32,7 @@ export const SMS_WINDOW = { startHour: 8, endHour: 21 } as const;
 
 export function isValidTimeZone(zone: string): boolean {
   // Luxon accepts fixed offsets too; the product wants real IANA zones only.
-  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone) && zone !== 'UTC') return false;
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
