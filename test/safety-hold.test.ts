@@ -378,7 +378,7 @@ describe('safety holds, inbound atomicity and consent words', () => {
           campaign: 'upper-back-relief',
           textStored: true,
         });
-        expect(requested!.text).toContain(`I agree to receive ${name}:`);
+        expect(requested!.text).toContain(`I agree to receive ${name} from`);
         expect(requested!.text).not.toContain('A Renamed Programme');
         expect(withdrawn).toMatchObject({ kind: 'withdrawn', words: 'Stop please' });
       } finally {
