@@ -130,7 +130,7 @@ export class EnrollmentsService {
         // The operator (admin API or CLI) vouches that the person agreed.
         textVersion: 'admin-v1',
         campaignId: campaign.id,
-        text: consentText('admin-v1', { programme: campaign.name, days: 0, sender: '' }),
+        text: consentText('admin-v1'),
       });
       return row;
     });

@@ -65,7 +65,10 @@ function paceOf(cadence: Campaign['cadence']): string {
 
 const plural = (n: number, unit: string) => (n === 1 ? unit : `${n} ${unit}s`);
 
-export function consentText(version: string | null, vars: ConsentVars): string | null {
+export function consentText(
+  version: string | null,
+  vars: Partial<ConsentVars> = {},
+): string | null {
   const text = version ? CONSENT_TEXTS[version as ConsentTextVersion] : undefined;
   if (!text) return null;
   return text.replace(/\{(\w+)\}/g, (_, key: string) => {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
-import { CampaignsService, type Campaign } from '../campaigns/index.js';
+import { CampaignsService } from '../campaigns/index.js';
 import { Clock } from '../common/clock.js';
 import { notFound } from '../common/errors.js';
 import { maskAddress } from '../common/mask.js';
@@ -54,7 +54,7 @@ export class ConsentService {
         channel,
         source,
         textVersion,
-        text: consentText(textVersion, this.vars()),
+        text: consentText(textVersion),
         words: opts.words ?? null,
         ip: meta.ip ?? null,
         userAgent: meta.userAgent ?? null,
@@ -119,21 +119,12 @@ export class ConsentService {
         channel: 'sms',
         source: 'sms-keyword',
         textVersion: 'sms-keyword-v1',
-        text: consentText('sms-keyword-v1', this.vars()),
+        text: consentText('sms-keyword-v1'),
         words,
       });
       return { known: true, confirmed, restarted };
     };
     return trx ? run(trx) : this.enrollments.transaction(run);
-  }
-
-  /** Placeholders of texts that name no campaign. */
-  private vars(campaign?: Campaign) {
-    return {
-      programme: campaign?.name ?? '',
-      days: campaign ? this.campaigns.tipDays(campaign) : 0,
-      sender: this.config.sender.name,
-    };
   }
 
   /** Everything we hold as evidence of this person's consent, for the admin export. */
@@ -149,7 +140,9 @@ export class ConsentService {
     ]);
     const campaign =
       this.campaigns.get(enrollments[0]?.campaign_id ?? '') ?? this.campaigns.list()[0];
-    const vars = campaign ? consentVars(campaign, this.config.sender.name) : this.vars();
+    const vars = campaign
+      ? consentVars(campaign, this.config.sender.name)
+      : { programme: '', days: 0, sender: this.config.sender.name };
     return {
       subscriber: {
         id: subscriber.id,

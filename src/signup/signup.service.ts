@@ -226,7 +226,7 @@ export class SignupService {
         source: 'email-link',
         textVersion: 'email-link-v1',
         campaignId: e.campaign_id,
-        text: consentText('email-link-v1', { programme: '', days: 0, sender: '' }),
+        text: consentText('email-link-v1'),
         ip: meta.ip,
         userAgent: meta.userAgent,
       });

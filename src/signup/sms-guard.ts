@@ -92,16 +92,16 @@ export class SmsGuard {
 
   /** The answer for a refused signup: honest, the same for every number, nothing stored. */
   static refusalError(refusal: SmsRefusal): HttpException {
-    const message =
+    const problem =
       refusal === 'hourly-cap'
-        ? 'phone: we are not sending signup texts for a while; try again in an hour, or sign up by email'
-        : 'phone: too many signup texts to this number; try again tomorrow, or sign up by email';
+        ? 'we are not sending signup texts for a while; try again in an hour, or sign up by email'
+        : 'too many signup texts to this number; try again tomorrow, or sign up by email';
     return new HttpException(
       {
         statusCode: 429,
         error: 'Too Many Requests',
-        message,
-        errors: [{ field: 'phone', message: message.slice(7) }],
+        message: `phone: ${problem}`,
+        errors: [{ field: 'phone', message: problem }],
       },
       HttpStatus.TOO_MANY_REQUESTS,
     );
