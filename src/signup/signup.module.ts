@@ -81,9 +81,7 @@ export class SignupModule implements NestModule {
         try {
           return await promptly(redis, () => redis.call(command, ...args) as Promise<RedisReply>);
         } catch (err) {
-          // Only an outage: a reply error (NOSCRIPT after a Redis restart) is the store's cue
-          // to load its script again, which must then go through.
-          if (err instanceof DependencyDownError) downUntil = Date.now() + 250;
+          downUntil = Date.now() + 250;
           throw err;
         }
       },
