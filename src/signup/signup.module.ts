@@ -71,6 +71,9 @@ export class SignupModule implements NestModule {
   private redisStore(): RedisStore {
     const redis = this.moduleRef.get(QueuesService, { strict: false }).connection;
     let downUntil = 0;
+    // A reconnection ends the fast-fail at once: a signup right after Redis comes back must
+    // not be refused for an outage that is over.
+    redis.on('ready', () => (downUntil = 0));
     const store = new RedisStore({
       prefix: `${this.config.queuePrefix}:signup-rate:`,
       // Bounded like every Redis call on a request's path: down or hanging, the signup gets
