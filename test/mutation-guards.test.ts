@@ -954,7 +954,16 @@ describe('mutation guards', () => {
         .set({ campaign_id: 'retired-campaign' })
         .where('id', '=', retired)
         .execute();
+      const logs = captureLogs();
       expect(await scheduler().runPass()).toMatchObject({ claimed: 2, enqueued: 1 });
+      // The operator is told, once, which enrolment and which campaign.
+      expect(logs.filter((l) => l.level === 'error')).toEqual([
+        {
+          level: 'error',
+          fields: { enrollmentId: retired, campaign: 'retired-campaign' },
+          message: 'campaign not found; enrolment cancelled',
+        },
+      ]);
       expect(await enrolment(last)).toMatchObject({
         status: 'completed',
         step: 7,
@@ -971,6 +980,7 @@ describe('mutation guards', () => {
       const waiting = await enrolDue();
       const gone = await enrolDue();
       const done = await enrolDue();
+      const legacy = await enrolDue();
       const keys = t
         .get(CampaignsService)
         .get('upper-back-relief')!
@@ -1010,8 +1020,15 @@ describe('mutation guards', () => {
         .set({ step: 7, step_key: null })
         .where('id', '=', done)
         .execute();
+      // A row from before step keys: no key stored, so nothing is gone and nothing to report.
+      await had(legacy, ['welcome']);
+      await tdb.db
+        .updateTable('enrollments')
+        .set({ step: 1, step_key: null })
+        .where('id', '=', legacy)
+        .execute();
       const logs = captureLogs();
-      expect(await scheduler().runPass()).toMatchObject({ claimed: 3, enqueued: 2 });
+      expect(await scheduler().runPass()).toMatchObject({ claimed: 4, enqueued: 3 });
       // Only the one whose step is gone is reported, naming both steps.
       expect(logs.filter((l) => l.level === 'warn')).toEqual([
         {
@@ -1035,6 +1052,7 @@ describe('mutation guards', () => {
       expect((await deliveriesOf(tdb.db, waiting))[2]!.step).toBe(2);
       expect(await sent(gone)).toEqual(['welcome', keys[1]]);
       expect(await enrolment(gone)).toMatchObject({ status: 'active', step: 2, step_key: keys[2] });
+      expect(await sent(legacy)).toEqual(['welcome', keys[1]]);
       expect(await sent(done)).toEqual(keys);
       expect(await enrolment(done)).toMatchObject({
         status: 'completed',
