@@ -212,6 +212,79 @@ describe('delivery states', () => {
     if (status === 'sent') expect((await row(other)).error).toBe('Twilio undelivered (30003)');
   });
 
+  it('a status callback moves only the delivery with that provider id', async () => {
+    const [a, b] = [await make('sent', 1), await make('sent', 1)];
+    for (const id of [a, b])
+      await tdb.db
+        .updateTable('deliveries')
+        .set({ provider_id: `SM-${id}` })
+        .where('id', '=', id)
+        .execute();
+    expect(await repo.markDelivered(`SM-${a}`)).toBe(true);
+    expect(await repo.markUndelivered('SM-nobody', 'Twilio undelivered (30003)')).toBe(false);
+    expect((await row(a)).status).toBe('delivered');
+    expect(await row(b)).toMatchObject({ status: 'sent', error: null });
+  });
+
+  it('lists what an operator must explain, by kind, newest first, since a time, up to a limit', async () => {
+    const e = await activeEnrolment(tdb, 'problems@example.com');
+    const at = (minutes: number) => new Date(Date.UTC(2026, 5, 1, 12, minutes));
+    const rows = await repo.insertQueued(
+      tdb.db,
+      [0, 1, 2, 3, 4, 5].map((n) => ({
+        enrollment_id: e,
+        step: n,
+        step_key: `p${n}`,
+        channel: 'email' as const,
+      })),
+    );
+    const set: { status: DeliveryStatus; error?: string; resolution?: string; minute: number }[] = [
+      { status: 'failed', error: 'SMTP 550 5.1.1', minute: 1 },
+      { status: 'failed', error: 'old failure', minute: 0 },
+      { status: 'skipped', error: 'cancelled: operator', minute: 2 },
+      { status: 'sending', resolution: 'unresolved since then: log unreachable', minute: 3 },
+      { status: 'sent', resolution: 'lease expired; found in the provider log', minute: 4 },
+      { status: 'failed', error: 'newest failure', minute: 5 },
+    ];
+    for (const [i, d] of rows.entries()) {
+      const { minute, ...values } = set[i]!;
+      await tdb.db
+        .updateTable('deliveries')
+        .set({ ...values, attempts: 1, updated_at: at(minute) })
+        .where('id', '=', d.id)
+        .execute();
+    }
+    const ids = (list: { id: string }[]) => list.map((d) => d.id);
+    const since = at(1);
+    const failed = await repo.listProblems({ kind: 'failed', since, limit: 10 });
+    expect(ids(failed)).toEqual([rows[5]!.id, rows[0]!.id]); // newest first; the old one left out
+    expect(failed[1]).toEqual({
+      id: rows[0]!.id,
+      enrollmentId: e,
+      campaign: 'upper-back-relief',
+      step: 0,
+      stepKey: 'p0',
+      channel: 'email',
+      status: 'failed',
+      attempts: 1,
+      error: 'SMTP 550 5.1.1',
+      resolution: null,
+      updatedAt: at(1),
+    });
+    expect(ids(await repo.listProblems({ kind: 'failed', since, limit: 1 }))).toEqual([
+      rows[5]!.id,
+    ]);
+    expect(ids(await repo.listProblems({ kind: 'skipped', since, limit: 10 }))).toEqual([
+      rows[2]!.id,
+    ]);
+    expect(ids(await repo.listProblems({ kind: 'unresolved', since, limit: 10 }))).toEqual([
+      rows[3]!.id,
+    ]);
+    expect(ids(await repo.listProblems({ kind: 'settled', since, limit: 10 }))).toEqual([
+      rows[4]!.id,
+    ]);
+  });
+
   it('an expired lease is taken once, only when expired, only for its attempt', async () => {
     const id = await make('sending', 1);
     await tdb.db
@@ -298,6 +371,21 @@ describe('delivery states', () => {
     expect(await repo.withdrawQueued(tdb.db, e.id)).toBeNull();
     await repo.skipQueued(tdb.db, e.id, 'cancelled: operator');
     expect((await repo.listForEnrollment(e.id)).map((d) => d.status)).toEqual(['sent', 'sending']);
+  });
+
+  it('gives back the lowest withdrawn step whatever order the rows come in', async () => {
+    const e = await activeEnrolment(tdb, 'withdraw-order@example.com');
+    // Inserted highest first, so PostgreSQL returns them in that order.
+    await repo.insertQueued(
+      tdb.db,
+      [5, 3, 4].map((n) => ({
+        enrollment_id: e,
+        step: n,
+        step_key: `w${n}`,
+        channel: 'email' as const,
+      })),
+    );
+    expect(await repo.withdrawQueued(tdb.db, e)).toEqual({ step: 3, stepKey: 'w3' });
   });
 
   it('the transition table is the only way statuses move', () => {

@@ -5,13 +5,16 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import twilioSdk from 'twilio';
 import { CampaignsService } from '../src/campaigns/index.js';
-import { SendError, SmsChannel } from '../src/channels/index.js';
+import { EmailChannel, SendError, SmsChannel } from '../src/channels/index.js';
 import { TwilioRequestClient } from '../src/channels/twilio-sms.channel.js';
 import { ManualClock } from '../src/common/clock.js';
+import { currentOutage } from '../src/common/outage.js';
 import type { Channel } from '../src/database/index.js';
 import {
+  ChannelFaults,
   DeliveriesRepository,
   DeliveryMessages,
+  type ChannelFault,
   LeaseResolver,
   QueueName,
   QueuesService,
@@ -299,6 +302,10 @@ describe('mutation guards', () => {
       const first = await run(deliveryId);
       expect(first.error).toBeInstanceOf(RateLimitError);
       expect(first.waits).toEqual([1_000]);
+      // Counted as a PostgreSQL outage (one log line per outage, /health names it).
+      expect(currentOutage('postgres')).toMatchObject({
+        lastError: 'Connection terminated unexpectedly',
+      });
       expect((await run(deliveryId)).waits).toEqual([2_000]);
       // Any other database error is no outage: it fails the job as it is.
       const bug = new Error('column "nope" does not exist');
@@ -366,7 +373,10 @@ describe('mutation guards', () => {
         check_at: null,
       });
       expect(await deliveriesCounter('email', 'failed')).toBe(failed + 1);
-      expect(logs.some((l) => l.message === 'send failed; out of attempts')).toBe(true);
+      expect(logs.find((l) => l.message === 'send failed; out of attempts')!.fields).toMatchObject({
+        deliveryId,
+        error: 'SMTP 451 at RCPT TO',
+      });
     });
 
     it('gives a job that has no attempts option just the one', async () => {
@@ -607,6 +617,163 @@ describe('mutation guards', () => {
         fields: why,
       });
       expect(twilio.messages.filter((m) => m.to === address)).toHaveLength(0);
+    });
+
+    it('fails a delivery whose step the campaign no longer has, instead of sending another', async () => {
+      const { deliveryId } = await queued('email', { step: 99 });
+      const r = await run(deliveryId);
+      expect(r.error).toBeInstanceOf(UnrecoverableError);
+      expect((r.error as Error).message).toBe('campaign step missing');
+      expect(await row(deliveryId)).toMatchObject({
+        status: 'failed',
+        error: 'campaign step upper-back-relief#gone-step-99 no longer exists',
+      });
+      expect(smtp.received.filter((m) => m.mail.messageId?.includes(deliveryId))).toEqual([]);
+    });
+
+    it('pauses the channel on a sender the server refuses, giving the claim back and failing nothing', async () => {
+      const { deliveryId } = await queued('email');
+      const faults = await faultsCounter('email', 'config');
+      smtp.rejectSender(550, '5.7.1 sender not allowed');
+      let fault: ChannelFault | null = null;
+      try {
+        const r = await run(deliveryId);
+        expect(r.error).toBeInstanceOf(RateLimitError);
+        expect(await row(deliveryId)).toMatchObject({
+          status: 'queued',
+          attempts: 0,
+          check_at: after(JOB_CHECK_MS),
+        });
+        fault = await t.get(ChannelFaults).get(QueueName.Email);
+        expect(fault).toMatchObject({ kind: 'config' });
+        expect(await t.get(QueuesService).queue(QueueName.Email).isPaused()).toBe(true);
+        expect(await faultsCounter('email', 'config')).toBe(faults + 1);
+      } finally {
+        smtp.rejectSender(null);
+        if (fault) await t.get(ChannelFaults).clear(QueueName.Email, fault);
+      }
+      expect((await run(deliveryId)).outcome).toBe('sent');
+    });
+
+    it('suppresses an email address that does not exist, with the reason', async () => {
+      const { deliveryId, address, enrollmentId } = await queued('email');
+      smtp.failAlways(address, 550, '5.1.1 mailbox does not exist');
+      try {
+        const r = await run(deliveryId);
+        expect(r.error).toBeInstanceOf(UnrecoverableError);
+      } finally {
+        smtp.clearFailAlways(address);
+      }
+      const suppressed = await tdb.db
+        .selectFrom('suppressions')
+        .select(['address', 'channel', 'reason'])
+        .where('address', '=', address)
+        .executeTakeFirst();
+      expect(suppressed).toEqual({
+        address,
+        channel: 'email',
+        reason: expect.stringMatching(/^undeliverable: SMTP 550/),
+      });
+      expect(await enrolment(enrollmentId)).toMatchObject({
+        status: 'cancelled',
+        cancel_reason: 'undeliverable',
+      });
+    });
+
+    it("treats an error that is not a channel's as temporary, and says what it was", async () => {
+      const { deliveryId } = await queued('email');
+      const send = jest.spyOn(t.get(EmailChannel), 'send');
+      send.mockRejectedValueOnce(new Error('socket closed by a bug') as never);
+      const r = await run(deliveryId);
+      expect(r.error).toBeInstanceOf(SendError);
+      expect((r.error as SendError).kind).toBe('retry');
+      expect(await row(deliveryId)).toMatchObject({
+        status: 'queued',
+        attempts: 1,
+        error: 'socket closed by a bug',
+      });
+      // Not even an Error: still a temporary failure, with a reason a person can read.
+      send.mockRejectedValueOnce(undefined as never);
+      clock.advance(10_000);
+      await run(deliveryId, { attemptsMade: 1 });
+      expect((await row(deliveryId)).error).toBe('send failed');
+    });
+
+    it('retries the record of a send that went out, logging once, and never sends it again', async () => {
+      const { deliveryId } = await queued('email');
+      const markSent = jest.spyOn(DeliveriesRepository.prototype, 'markSent');
+      markSent
+        .mockRejectedValueOnce(new Error('deadlock detected') as never)
+        .mockRejectedValueOnce(new Error('deadlock detected') as never);
+      const logs = captureLogs();
+      expect((await run(deliveryId)).outcome).toBe('sent');
+      expect(markSent).toHaveBeenCalledTimes(3);
+      expect((await row(deliveryId)).status).toBe('sent');
+      const failed = logs.filter((l) => l.message.startsWith('sent, but recording it failed'));
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.fields).toMatchObject({ deliveryId, error: 'deadlock detected' });
+      expect(smtp.received.filter((m) => m.mail.messageId?.includes(deliveryId))).toHaveLength(1);
+    });
+
+    it('on shutdown stops retrying its records: a send is left to its lease, a failure is thrown', async () => {
+      const { deliveryId } = await queued('email');
+      const p = processor() as unknown as { stopping: AbortController };
+      const running = p.stopping;
+      p.stopping = new AbortController();
+      processor().stop();
+      try {
+        // The send went out; its record never lands: the lease will settle it.
+        const down = new Error('Connection terminated unexpectedly');
+        jest.spyOn(DeliveriesRepository.prototype, 'markSent').mockRejectedValue(down as never);
+        const logs = captureLogs();
+        expect((await run(deliveryId)).outcome).toBe('sent');
+        expect(logs.find((l) => l.message.startsWith('sent, but never recorded'))).toMatchObject({
+          level: 'error',
+          fields: { deliveryId },
+        });
+        expect((await row(deliveryId)).status).toBe('sending');
+        // Any other record gives up at once, instead of holding the shutdown.
+        const other = await queued('email');
+        jest.spyOn(DeliveryMessages.prototype, 'build').mockImplementation(() => {
+          throw new Error('template exploded');
+        });
+        jest.spyOn(DeliveriesRepository.prototype, 'markFailed').mockRejectedValue(down as never);
+        const started = Date.now();
+        expect((await run(other.deliveryId)).error).toBe(down);
+        expect(Date.now() - started).toBeLessThan(2_000);
+      } finally {
+        p.stopping = running;
+      }
+    });
+
+    it('waits a lease when another instance is settling the delivery', async () => {
+      const { deliveryId } = await queued('sms');
+      await inFlight(deliveryId, -1_000);
+      jest.spyOn(LeaseResolver.prototype, 'settle').mockResolvedValueOnce('busy');
+      expectDelayed(await run(deliveryId), LEASE_MS);
+      expect((await row(deliveryId)).status).toBe('sending');
+    });
+
+    it('names the reason it skips an SMS: the enrolment stopped, or no number to send to', async () => {
+      const stopped = await queued('sms');
+      await tdb.db
+        .updateTable('enrollments')
+        .set({ status: 'cancelled' })
+        .where('id', '=', stopped.enrollmentId)
+        .execute();
+      expect((await run(stopped.deliveryId)).outcome).toBe('skipped');
+      expect((await row(stopped.deliveryId)).error).toBe(
+        'not sendable: opted out, suppressed or enrolment stopped',
+      );
+      const erased = await queued('email');
+      const e = await enrolment(erased.enrollmentId);
+      await tdb.db
+        .updateTable('subscribers')
+        .set({ email: null, phone: newPhone() })
+        .where('id', '=', e.subscriber_id)
+        .execute();
+      expect((await run(erased.deliveryId)).outcome).toBe('skipped');
+      expect((await row(erased.deliveryId)).error).toBe('no address for channel');
     });
   });
 
