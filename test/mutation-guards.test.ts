@@ -704,10 +704,11 @@ describe('mutation guards', () => {
       const markSent = jest.spyOn(DeliveriesRepository.prototype, 'markSent');
       markSent
         .mockRejectedValueOnce(new Error('deadlock detected') as never)
+        .mockRejectedValueOnce(new Error('deadlock detected') as never)
         .mockRejectedValueOnce(new Error('deadlock detected') as never);
       const logs = captureLogs();
       expect((await run(deliveryId)).outcome).toBe('sent');
-      expect(markSent).toHaveBeenCalledTimes(3);
+      expect(markSent).toHaveBeenCalledTimes(4);
       expect((await row(deliveryId)).status).toBe('sent');
       const failed = logs.filter((l) => l.message.startsWith('sent, but recording it failed'));
       expect(failed).toHaveLength(1);
@@ -1227,6 +1228,18 @@ describe('mutation guards', () => {
         step_key: null,
         next_send_at: null,
       });
+    });
+
+    it('a sweep answers how many lost jobs it added again', async () => {
+      await settleEverything();
+      const { deliveryId } = await queued('email');
+      await tdb.db
+        .updateTable('deliveries')
+        .set({ check_at: new Date(clock.now().getTime() - 1_000) })
+        .where('id', '=', deliveryId)
+        .execute();
+      expect(await scheduler().sweep()).toBe(1);
+      expect(await scheduler().sweep()).toBe(0);
     });
 
     it('housekeeping resumes pauses that are over and deletes signups never confirmed', async () => {
