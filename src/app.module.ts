@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AdminModule } from './admin/admin.module.js';
+import { AdminModule } from './admin/index.js';
 import { CampaignsModule } from './campaigns/index.js';
 import { ChannelsModule } from './channels/index.js';
-import { CommonModule } from './common/common.module.js';
+import { CommonModule } from './common/index.js';
 import {
   ConfigModule,
   runsApi,
@@ -12,15 +12,16 @@ import {
   type AppConfig,
 } from './config/index.js';
 import { DatabaseModule } from './database/index.js';
-import { DeliveryModule } from './delivery/index.js';
+import { DeliveryModule, WorkersModule } from './delivery/index.js';
 import { EnrollmentsModule } from './enrollments/index.js';
-import { HealthModule } from './health/health.module.js';
-import { MetricsModule } from './metrics/metrics.module.js';
+import { HealthModule } from './health/index.js';
+import { MetricsModule } from './metrics/index.js';
 import { RenderingModule } from './rendering/index.js';
 import { SchedulerModule } from './scheduler/index.js';
 import { SubscribersModule } from './subscribers/index.js';
-import { SignupModule } from './signup/index.js';
-import { WebhooksModule } from './webhooks/webhooks.module.js';
+import { SignupModule, SignupPagesModule } from './signup/index.js';
+import { TokensModule } from './tokens/index.js';
+import { WebhooksModule } from './webhooks/index.js';
 import { loggerOptions } from './logging.js';
 
 /**
@@ -37,15 +38,18 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config)),
         CommonModule,
         DatabaseModule,
+        TokensModule,
         CampaignsModule,
         RenderingModule,
         SubscribersModule,
         ChannelsModule,
         MetricsModule,
-        DeliveryModule.forRoot({ workers: runsWorker(config.role) }),
+        DeliveryModule,
+        ...(runsWorker(config.role) ? [WorkersModule] : []),
         EnrollmentsModule,
         SchedulerModule.forRoot({ loop: runsScheduler(config.role) }),
-        SignupModule.forRoot({ http: runsApi(config.role) }),
+        SignupModule,
+        ...(runsApi(config.role) ? [SignupPagesModule] : []),
         HealthModule,
         ...(runsApi(config.role) ? [AdminModule, WebhooksModule] : []),
       ],

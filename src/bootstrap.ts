@@ -2,13 +2,13 @@ import express from 'express';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { HttpErrorFilter, type ErrorPages } from './common/http-exception.filter.js';
+import { HttpErrorFilter, type ErrorPages } from './common/index.js';
 import { runsApi, type AppConfig } from './config/index.js';
-import { mountQueueDashboard } from './admin/queue-dashboard.js';
+import { mountQueueDashboard } from './admin/index.js';
 import { strandedBy, type Campaign } from './campaigns/index.js';
 import { createDb, ensureDatabase, migrate, type Db } from './database/index.js';
 import { stepsInUse } from './enrollments/index.js';
-import { PagesService } from './signup/pages.service.js';
+import { PagesService } from './signup/index.js';
 
 /**
  * Creates the database if needed and applies pending migrations. Given the campaigns about

@@ -1,5 +1,5 @@
 import type { Params } from 'nestjs-pino';
-import { maskText } from './common/mask.js';
+import { maskText } from './common/index.js';
 import type { AppConfig } from './config/index.js';
 
 /**

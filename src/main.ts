@@ -4,10 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { configureApp, prepareDatabase } from './bootstrap.js';
 import { loadCampaigns, TemplateError, type Campaign } from './campaigns/index.js';
-import { currentOutage } from './common/outage.js';
+import { currentOutage } from './common/index.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/index.js';
-import { QueuesService } from './delivery/index.js';
-import { waitForRedis } from './delivery/redis.js';
+import { QueuesService, waitForRedis } from './delivery/index.js';
 
 /** How long to wait for Redis at start-up before saying that we are waiting for it. */
 const REDIS_START_WAIT_MS = 2_000;

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
-import { invalid, notFound } from '../common/errors.js';
+import { invalid, notFound } from '../common/index.js';
 import { campaignFacts, Renderer, sampleContext } from '../rendering/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 

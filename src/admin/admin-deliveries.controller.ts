@@ -1,7 +1,7 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { ZodPipe } from '../common/index.js';
 import { ChannelFaults, DeliveriesRepository } from '../delivery/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { ZodPipe } from '../common/index.js';
 import {
   createEnrollmentSchema,
+  EnrollmentsService,
   updateEnrollmentSchema,
   type CreateEnrollmentInput,
   type UpdateEnrollmentInput,
-} from '../enrollments/enrollment.dto.js';
-import { EnrollmentsService } from '../enrollments/enrollments.service.js';
+} from '../enrollments/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 @ApiTags('admin')

@@ -1,10 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { ZodPipe, invalid, notFound } from '../common/index.js';
 import { SafetyService } from '../enrollments/index.js';
-import { invalid, notFound } from '../common/errors.js';
-import { ConsentService } from '../signup/consent.service.js';
+import { ConsentService } from '../signup/index.js';
 import { SubscribersRepository, normaliseEmail, normalisePhone } from '../subscribers/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 

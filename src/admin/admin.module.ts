@@ -1,4 +1,10 @@
 import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/index.js';
+import { DeliveryModule } from '../delivery/index.js';
+import { EnrollmentsModule } from '../enrollments/index.js';
+import { RenderingModule } from '../rendering/index.js';
+import { SignupModule } from '../signup/index.js';
+import { SubscribersModule } from '../subscribers/index.js';
 import { AdminEnrollmentsController } from './admin-enrollments.controller.js';
 import { AdminCampaignsController } from './admin-campaigns.controller.js';
 import { AdminDeliveriesController } from './admin-deliveries.controller.js';
@@ -6,6 +12,14 @@ import { AdminSubscribersController } from './admin-subscribers.controller.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 @Module({
+  imports: [
+    CampaignsModule,
+    DeliveryModule,
+    EnrollmentsModule,
+    RenderingModule,
+    SignupModule,
+    SubscribersModule,
+  ],
   controllers: [
     AdminEnrollmentsController,
     AdminSubscribersController,

@@ -1,4 +1,4 @@
-import type { Cadence } from '../enrollments/schedule.js';
+import type { Cadence } from '../enrollments/index.js';
 
 export interface EmailVariant {
   subject: string;

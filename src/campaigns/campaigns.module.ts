@@ -1,6 +1,5 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CampaignsService } from './campaigns.service.js';
 
-@Global()
 @Module({ providers: [CampaignsService], exports: [CampaignsService] })
 export class CampaignsModule {}

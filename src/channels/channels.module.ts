@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { EmailChannel, SmsChannel } from './channel.types.js';
 import { OutboxEmailChannel, OutboxSmsChannel } from './outbox.js';
@@ -6,7 +6,6 @@ import { SmtpEmailChannel } from './smtp-email.channel.js';
 import { TwilioSmsChannel } from './twilio-sms.channel.js';
 
 /** Picks each channel from configuration: real provider when configured, else the outbox. */
-@Global()
 @Module({
   providers: [
     {

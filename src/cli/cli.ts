@@ -6,10 +6,9 @@ import { checkStepsInUse, prepareDatabase } from '../bootstrap.js';
 import { loadCampaigns, TemplateError } from '../campaigns/index.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createDb } from '../database/index.js';
-import { createEnrollmentSchema } from '../enrollments/enrollment.dto.js';
-import { EnrollmentsService } from '../enrollments/enrollments.service.js';
+import { createEnrollmentSchema, EnrollmentsService } from '../enrollments/index.js';
 import { campaignFacts, Renderer, sampleContext } from '../rendering/index.js';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { ZodPipe } from '../common/index.js';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 

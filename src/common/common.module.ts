@@ -1,10 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { Clock, SystemClock } from './clock.js';
-import { TokensService } from '../tokens/tokens.service.js';
 
+/** The clock: injected nearly everywhere (tests move it), so global like config and database. */
 @Global()
 @Module({
-  providers: [{ provide: Clock, useClass: SystemClock }, TokensService],
-  exports: [Clock, TokensService],
+  providers: [{ provide: Clock, useClass: SystemClock }],
+  exports: [Clock],
 })
 export class CommonModule {}

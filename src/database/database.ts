@@ -12,7 +12,7 @@ import {
   registerEndpoint,
   reportOutage,
   reportRecovery,
-} from '../common/outage.js';
+} from '../common/index.js';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Transaction } from 'kysely';
-import { Clock } from '../common/clock.js';
+import { Clock } from '../common/index.js';
 import {
   DB,
   type Channel,

@@ -1,41 +1,53 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { DeliveriesRepository } from './deliveries.repository.js';
-import { MessageComposer } from './message-composer.js';
-import { QueuesService } from './queues.service.js';
-import { ConfirmationProcessor } from './confirmation.processor.js';
-import { SendProcessor } from './send.processor.js';
-import { WorkersService } from './workers.service.js';
+import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/index.js';
+import { ChannelsModule } from '../channels/index.js';
+import { EnrollmentsModule } from '../enrollments/index.js';
+// Not health's index.js: it loads HealthModule, which imports delivery (a load cycle).
+// eslint-disable-next-line no-restricted-imports
+import { HealthRegistryModule } from '../health/health-registry.module.js';
+import { MetricsModule } from '../metrics/index.js';
+import { RenderingModule } from '../rendering/index.js';
+import { SubscribersModule } from '../subscribers/index.js';
+import { TokensModule } from '../tokens/index.js';
 import { ChannelFaults } from './channel-faults.js';
+import { ConfirmationProcessor } from './confirmation.processor.js';
+import { DeliveryLogModule } from './delivery-log.module.js';
 import { DeliveryMessages } from './delivery-message.js';
 import { LeaseResolver } from './lease-resolver.js';
+import { MessageComposer } from './message-composer.js';
+import { QueuesService } from './queues.service.js';
+import { SendProcessor } from './send.processor.js';
 
-/** Queues and the delivery log everywhere; the workers only where this process runs them. */
-@Module({})
-export class DeliveryModule {
-  static forRoot(opts: { workers: boolean }): DynamicModule {
-    return {
-      module: DeliveryModule,
-      global: true,
-      providers: [
-        DeliveriesRepository,
-        QueuesService,
-        MessageComposer,
-        DeliveryMessages,
-        LeaseResolver,
-        ChannelFaults,
-        SendProcessor,
-        ConfirmationProcessor,
-        ...(opts.workers ? [WorkersService] : []),
-      ],
-      exports: [
-        DeliveriesRepository,
-        QueuesService,
-        MessageComposer,
-        SendProcessor,
-        LeaseResolver,
-        ChannelFaults,
-        DeliveryMessages,
-      ],
-    };
-  }
-}
+/** Queues, processors and the delivery log, in every role; WorkersModule runs the processors. */
+@Module({
+  imports: [
+    CampaignsModule,
+    ChannelsModule,
+    DeliveryLogModule,
+    EnrollmentsModule,
+    HealthRegistryModule,
+    MetricsModule,
+    RenderingModule,
+    SubscribersModule,
+    TokensModule,
+  ],
+  providers: [
+    QueuesService,
+    MessageComposer,
+    DeliveryMessages,
+    LeaseResolver,
+    ChannelFaults,
+    SendProcessor,
+    ConfirmationProcessor,
+  ],
+  exports: [
+    DeliveryLogModule,
+    QueuesService,
+    MessageComposer,
+    LeaseResolver,
+    ChannelFaults,
+    SendProcessor,
+    ConfirmationProcessor,
+  ],
+})
+export class DeliveryModule {}

@@ -1,10 +1,13 @@
 export * from './jobs.js';
 export { DeliveriesRepository } from './deliveries.repository.js';
 export { QueuesService } from './queues.service.js';
+export { DeliveryLogModule } from './delivery-log.module.js';
 export { DeliveryModule } from './delivery.module.js';
+export { WorkersModule } from './workers.module.js';
 export { SendProcessor } from './send.processor.js';
-export { MessageComposer } from './message-composer.js';
+export { MessageComposer, LINK_TTL_SECONDS } from './message-composer.js';
 export { LeaseResolver, type Settlement } from './lease-resolver.js';
 export { ChannelFaults, type ChannelFault } from './channel-faults.js';
 export { DeliveryMessages } from './delivery-message.js';
 export { TRANSITIONS } from './deliveries.repository.js';
+export { promptly, redisReady, waitForRedis } from './redis.js';

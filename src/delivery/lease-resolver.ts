@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CampaignsService } from '../campaigns/index.js';
 import { EmailChannel, SendError, SmsChannel, type LookupResult } from '../channels/index.js';
-import { Clock } from '../common/clock.js';
+import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { DeliveriesRepository, type DeliveryForSend } from './deliveries.repository.js';
 import { DeliveryMessages } from './delivery-message.js';
 

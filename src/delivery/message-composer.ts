@@ -3,7 +3,7 @@ import type { Campaign } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
 import { campaignFacts, firstNameOf, joinedBy, type RenderContext } from '../rendering/index.js';
-import { TokensService } from '../tokens/tokens.service.js';
+import { TokensService } from '../tokens/index.js';
 
 export const LINK_TTL_SECONDS = 400 * 24 * 3600;
 export const CONFIRM_TTL_SECONDS = 3 * 24 * 3600;

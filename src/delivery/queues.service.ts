@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
 import { JobName, QueueName, queueForChannel, type JobPayloads } from './jobs.js';
-import { reportOutage } from '../common/outage.js';
+import { reportOutage } from '../common/index.js';
 import { createRedis } from './redis.js';
 
 /** Producer side of the BullMQ queues. Job id = delivery id, so adding twice is harmless. */

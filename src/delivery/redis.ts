@@ -5,7 +5,7 @@ import {
   reportOutage,
   reportRecovery,
   withDeadline,
-} from '../common/outage.js';
+} from '../common/index.js';
 
 /**
  * What a connection is for, which decides how it behaves while Redis is unreachable:

@@ -14,8 +14,7 @@ import { ConfirmationProcessor } from './confirmation.processor.js';
 import { JobName, QueueName } from './jobs.js';
 import { createRedis } from './redis.js';
 import { SendProcessor } from './send.processor.js';
-import { safeError } from '../common/mask.js';
-import { reportIfConnectionError } from '../common/outage.js';
+import { safeError, reportIfConnectionError } from '../common/index.js';
 
 type Handler = (job: Job, token: string | undefined, worker: Worker) => Promise<unknown>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactFields, nameSchema } from '../subscribers/contact.js';
+import { contactFields, nameSchema } from '../subscribers/index.js';
 import { isValidTimeZone, parseSendTime } from './schedule.js';
 
 export const timezoneSchema = z

@@ -6,3 +6,4 @@ export * from './schedule.js';
 export * from './enrollment.dto.js';
 export { SafetyService, type HoldLifter, type SafetyStatus } from './safety.service.js';
 export type { PauseReason } from './enrollments.service.js';
+export type { EnrollmentAdvance } from './enrollments.repository.js';

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
-import { Clock } from '../common/clock.js';
-import { notFound } from '../common/errors.js';
+import { Clock, notFound } from '../common/index.js';
 import { DB, type Database, type Db, type Subscriber } from '../database/index.js';
 import { Inject } from '@nestjs/common';
 import { SubscribersRepository } from '../subscribers/index.js';

@@ -1,13 +1,13 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/index.js';
 import { HealthController } from './health.controller.js';
-import { HealthRegistry } from './health.registry.js';
+import { HealthRegistryModule } from './health-registry.module.js';
 import { HealthService } from './health.service.js';
 
-/** /health, in every role. Global so any module can add an entry through HealthRegistry. */
-@Global()
+/** /health, in every role. Other modules add entries through HealthRegistryModule. */
 @Module({
+  imports: [DeliveryModule, HealthRegistryModule],
   controllers: [HealthController],
-  providers: [HealthRegistry, HealthService],
-  exports: [HealthRegistry],
+  providers: [HealthService],
 })
 export class HealthModule {}

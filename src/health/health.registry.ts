@@ -23,8 +23,8 @@ export interface HealthContributor {
 }
 
 /**
- * Where other modules add entries to /health. Inject it (HealthModule is global) and register
- * once, for example from a provider's constructor or onModuleInit:
+ * Where other modules add entries to /health. Inject it (import HealthRegistryModule) and
+ * register once, for example from a provider's constructor or onModuleInit:
  *
  *   constructor(health: HealthRegistry, faults: ChannelFaults) {
  *     health.register({

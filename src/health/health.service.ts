@@ -6,9 +6,9 @@ import {
   reportRecovery,
   withDeadline,
   type Dependency,
-} from '../common/outage.js';
+} from '../common/index.js';
 import { DB, type Db } from '../database/index.js';
-import { QueuesService } from '../delivery/queues.service.js';
+import { QueuesService } from '../delivery/index.js';
 import { HealthRegistry, type HealthEntry } from './health.registry.js';
 
 /** Each probe answers within this, so /health answers within about as long (they run at once). */

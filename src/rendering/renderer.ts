@@ -3,8 +3,13 @@ import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
 import { z } from 'zod';
-import type { Campaign, CampaignStep, StepField } from '../campaigns/index.js';
-import { TemplateError, YamlSource } from '../campaigns/index.js';
+import {
+  TemplateError,
+  YamlSource,
+  type Campaign,
+  type CampaignStep,
+  type StepField,
+} from '../campaigns/index.js';
 import { countSegments } from './sms-segments.js';
 import { checkTemplate, templateError, type TemplateSite } from './template-check.js';
 import {

@@ -1,10 +1,10 @@
-import { Global, Module } from '@nestjs/common';
-import { CampaignsService } from '../campaigns/index.js';
+import { Module } from '@nestjs/common';
+import { CampaignsModule, CampaignsService } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Renderer } from './renderer.js';
 
-@Global()
 @Module({
+  imports: [CampaignsModule],
   providers: [
     {
       provide: Renderer,

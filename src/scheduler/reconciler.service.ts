@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock.js';
+import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { DeliveriesRepository, LeaseResolver, QueuesService } from '../delivery/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 
 export interface ReconcileResult {
   /** Queued deliveries whose job was missing or finished, added again. */

@@ -7,8 +7,7 @@ import {
 } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { SchedulerService } from './scheduler.service.js';
-import { safeError } from '../common/mask.js';
-import { reportIfConnectionError } from '../common/outage.js';
+import { safeError, reportIfConnectionError } from '../common/index.js';
 
 /** Housekeeping (timed pauses, expired signups) runs every this many passes. */
 const HOUSEKEEPING_EVERY_PASSES = 15;

@@ -1,21 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CampaignsService, stepAfter, stepToSend } from '../campaigns/index.js';
-import { Clock } from '../common/clock.js';
+import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
-import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
-import { QueuesService } from '../delivery/queues.service.js';
+import { DeliveriesRepository, QueuesService } from '../delivery/index.js';
 import {
   EnrollmentsRepository,
-  type EnrollmentAdvance,
-} from '../enrollments/enrollments.repository.js';
-import {
+  EnrollmentsService,
   followingSendAt,
   scheduleContextOf,
+  type EnrollmentAdvance,
   type ScheduleContext,
-} from '../enrollments/schedule.js';
-import { EnrollmentsService } from '../enrollments/enrollments.service.js';
-import { SignupService } from '../signup/signup.service.js';
+} from '../enrollments/index.js';
+import { SignupService } from '../signup/index.js';
 import { Reconciler } from './reconciler.service.js';
 
 /** pg advisory lock key held by the one scheduler pass running at a time (any instance). */

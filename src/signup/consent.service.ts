@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { CampaignsService } from '../campaigns/index.js';
-import { Clock } from '../common/clock.js';
-import { notFound } from '../common/errors.js';
-import { maskAddress } from '../common/mask.js';
+import { Clock, notFound, maskAddress } from '../common/index.js';
 import type { Channel, Database, Enrollment } from '../database/index.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';

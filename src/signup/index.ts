@@ -1,4 +1,6 @@
 export { SignupModule } from './signup.module.js';
+export { SignupPagesModule } from './signup-pages.module.js';
 export { SignupService, type RequestMeta } from './signup.service.js';
 export { ConsentService } from './consent.service.js';
+export { PagesService } from './pages.service.js';
 export * from './consent-text.js';

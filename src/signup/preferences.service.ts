@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DateTime } from 'luxon';
 import { CampaignsService } from '../campaigns/index.js';
-import { Clock } from '../common/clock.js';
-import { invalid } from '../common/errors.js';
+import { Clock, invalid } from '../common/index.js';
 import type { Channel, Enrollment } from '../database/index.js';
 import { DeliveriesRepository } from '../delivery/index.js';
 import {

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { ZodPipe } from '../common/index.js';
 import { checkContact } from '../subscribers/index.js';
 import { RED_FLAGS, type RedFlagId } from './consent-text.js';
 import { signupSchema, type SignupInput } from './signup.dto.js';

@@ -14,7 +14,7 @@ import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { invalidFields } from '../common/errors.js';
+import { invalidFields } from '../common/index.js';
 import { Inject } from '@nestjs/common';
 import { consentText, consentVars, CURRENT_SIGNUP_TEXT, RED_FLAGS } from './consent-text.js';
 import { PagesService } from './pages.service.js';

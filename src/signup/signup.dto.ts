@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { sendTimeSchema, timezoneSchema } from '../enrollments/enrollment.dto.js';
-import { contactFields, nameSchema } from '../subscribers/contact.js';
+import { sendTimeSchema, timezoneSchema } from '../enrollments/index.js';
+import { contactFields, nameSchema } from '../subscribers/index.js';
 import { RED_FLAGS } from './consent-text.js';
 
 const flagIds = RED_FLAGS.map((f) => f.id) as [string, ...string[]];

@@ -1,52 +1,49 @@
 import {
-  Global,
   Inject,
   Module,
   RequestMethod,
-  type DynamicModule,
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import { CampaignsModule } from '../campaigns/index.js';
+import { DependencyDownError } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { QueuesService } from '../delivery/index.js';
-import { DependencyDownError } from '../common/outage.js';
-import { promptly } from '../delivery/redis.js';
+import { DeliveryModule, promptly, QueuesService } from '../delivery/index.js';
+import { EnrollmentsModule } from '../enrollments/index.js';
+import { MetricsModule } from '../metrics/index.js';
+import { SubscribersModule } from '../subscribers/index.js';
+import { TokensModule } from '../tokens/index.js';
 import { ConsentService } from './consent.service.js';
-import { FaviconController } from './favicon.controller.js';
-import { LinksController } from './links.controller.js';
 import { PagesService } from './pages.service.js';
 import { PreferencesService } from './preferences.service.js';
 import { tooManySignups } from './rate-limited.js';
-import { SignupController } from './signup.controller.js';
 import { SignupService } from './signup.service.js';
 import { SmsGuard } from './sms-guard.js';
 
-/** Public signup, double opt-in, consent, unsubscribe and preferences. Pages only with the API. */
-@Global()
-@Module({})
+/**
+ * Signup, double opt-in, consent, unsubscribe and preferences, in every role, with the limit
+ * on signups. The public pages are SignupPagesModule's, with the API only.
+ */
+@Module({
+  imports: [
+    CampaignsModule,
+    DeliveryModule,
+    EnrollmentsModule,
+    MetricsModule,
+    SubscribersModule,
+    TokensModule,
+  ],
+  providers: [SignupService, ConsentService, PreferencesService, SmsGuard],
+  exports: [SignupService, ConsentService, PreferencesService],
+})
 export class SignupModule implements NestModule {
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly moduleRef: ModuleRef,
   ) {}
-
-  static forRoot(opts: { http: boolean }): DynamicModule {
-    return {
-      module: SignupModule,
-      controllers: opts.http ? [SignupController, LinksController, FaviconController] : [],
-      providers: [
-        SignupService,
-        ConsentService,
-        PreferencesService,
-        SmsGuard,
-        ...(opts.http ? [PagesService] : []),
-      ],
-      exports: [SignupService, ConsentService, PreferencesService],
-    };
-  }
 
   /**
    * Per-IP limit on signups. express-rate-limit rather than @nestjs/throttler, whose

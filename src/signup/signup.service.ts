@@ -2,15 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { CampaignsService } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { Clock } from '../common/clock.js';
-import { invalid } from '../common/errors.js';
-import { maskAddress } from '../common/mask.js';
+import { Clock, invalid, maskAddress } from '../common/index.js';
 import type { Database, Enrollment, NewEnrollment } from '../database/index.js';
-import { QueuesService } from '../delivery/index.js';
-import { promptly, redisReady } from '../delivery/redis.js';
+import { QueuesService, promptly, redisReady } from '../delivery/index.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
-import { TokensService } from '../tokens/tokens.service.js';
+import { TokensService } from '../tokens/index.js';
 import {
   CURRENT_SIGNUP_TEXT,
   RED_FLAGS,

@@ -2,10 +2,9 @@ import { createHmac } from 'node:crypto';
 import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { Clock } from '../common/clock.js';
-import { invalid } from '../common/errors.js';
+import { Clock, invalid } from '../common/index.js';
 import { QueuesService } from '../delivery/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 
 export type SmsRefusal = 'number' | 'prefix' | 'hourly-cap';
 

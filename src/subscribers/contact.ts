@@ -1,6 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import { invalidFields } from '../common/errors.js';
+import { invalidFields } from '../common/index.js';
 
 /** Lower-cases and checks an email address; null when it is not one. */
 export function normaliseEmail(value: string): string | null {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Transaction } from 'kysely';
-import { Clock } from '../common/clock.js';
+import { Clock } from '../common/index.js';
 import { DB, type Channel, type Database, type Db, type Subscriber } from '../database/index.js';
 
 type Executor = Db | Transaction<Database>;

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { ManualClock } from '../common/clock.js';
-import { loadConfig } from '../config/config.js';
+import { ManualClock } from '../common/index.js';
+import { loadConfig } from '../config/index.js';
 import { TokensService, type TokenPurpose } from './tokens.service.js';
 
 const SUBJECT = '3f2b8c1e-7d4a-4e2b-9c61-0a5d7e8f9b10';

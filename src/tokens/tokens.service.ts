@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { Clock } from '../common/clock.js';
+import { Clock } from '../common/index.js';
 
 export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm';
 

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import twilio from 'twilio';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { ZodPipe } from '../common/index.js';
 import { MAX_INBOUND_LENGTH, inboundSmsSchema, type InboundSms } from './inbound.dto.js';
 import { InboundService } from './inbound.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normaliseSender } from '../subscribers/contact.js';
+import { normaliseSender } from '../subscribers/index.js';
 
 /** Twilio's longest inbound message, in characters. */
 export const MAX_INBOUND_LENGTH = 1600;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock.js';
+import { Clock } from '../common/index.js';
 import type { Transaction } from 'kysely';
 import { DB, type Database, type Db } from '../database/index.js';
 import type { InboundKind } from './inbound-intent.js';

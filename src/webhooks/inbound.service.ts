@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
-import { maskPhone } from '../common/mask.js';
+import { maskPhone } from '../common/index.js';
 import type { Database, Subscriber } from '../database/index.js';
 import { EnrollmentsRepository, SafetyService } from '../enrollments/index.js';
 import { ConsentService } from '../signup/index.js';

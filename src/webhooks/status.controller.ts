@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiConsumes, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ZodPipe } from '../common/zod-pipe.js';
+import { ZodPipe } from '../common/index.js';
 import { DeliveriesRepository } from '../delivery/index.js';
 import { statusCallbackSchema, type StatusCallback } from './status.dto.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';

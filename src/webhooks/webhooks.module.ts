@@ -1,4 +1,10 @@
 import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/index.js';
+import { DeliveryModule } from '../delivery/index.js';
+import { EnrollmentsModule } from '../enrollments/index.js';
+import { RenderingModule } from '../rendering/index.js';
+import { SignupModule } from '../signup/index.js';
+import { SubscribersModule } from '../subscribers/index.js';
 import { InboundController } from './inbound.controller.js';
 import { InboundRepository } from './inbound.repository.js';
 import { InboundService } from './inbound.service.js';
@@ -8,6 +14,14 @@ import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 
 /** Twilio webhooks: inbound replies (keywords, pain scores) and delivery status. */
 @Module({
+  imports: [
+    CampaignsModule,
+    DeliveryModule,
+    EnrollmentsModule,
+    RenderingModule,
+    SignupModule,
+    SubscribersModule,
+  ],
   controllers: [InboundController, StatusController],
   providers: [InboundService, InboundRepository, SmsReplies, TwilioSignatureGuard],
 })

@@ -1,0 +1,18 @@
+export { Clock, ManualClock } from './clock.js';
+export { CommonModule } from './common.module.js';
+export { conflict, invalid, invalidFields, notFound } from './errors.js';
+export { HttpErrorFilter, type ErrorPages } from './http-exception.filter.js';
+export { maskAddress, maskPhone, maskText, safeError } from './mask.js';
+export {
+  currentOutage,
+  DependencyDownError,
+  describeConnectionError,
+  isConnectionError,
+  registerEndpoint,
+  reportIfConnectionError,
+  reportOutage,
+  reportRecovery,
+  withDeadline,
+  type Dependency,
+} from './outage.js';
+export { ZodPipe } from './zod-pipe.js';

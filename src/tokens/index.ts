@@ -1,0 +1,2 @@
+export { TokensModule } from './tokens.module.js';
+export { TokensService } from './tokens.service.js';
