@@ -162,10 +162,54 @@ describe('delivery states', () => {
     expect(await repo.markFailed(id, 'current', 3)).toBe(true);
   });
 
-  it.each(ALL)('skip from %s (only what never left can be skipped)', async (status) => {
-    const id = await make(status, 1);
-    expect(await repo.markSkipped(id, 'opted out')).toBe(status === 'queued');
-    expect((await row(id)).status).toBe(status === 'queued' ? 'skipped' : status);
+  it.each(ALL)(
+    'skip from %s: only what never left, and only when it cannot be sent',
+    async (status) => {
+      const id = await make(status, 1);
+      // Sendable (a live enrolment, an address): never skipped, whatever its state.
+      expect(await repo.skipUnsendable(id)).toBeUndefined();
+      expect((await row(id)).status).toBe(status);
+      const stopped = await activeEnrolment(tdb, `stopped-${status}@example.com`);
+      await tdb.db
+        .updateTable('enrollments')
+        .set({ status: 'cancelled' })
+        .where('id', '=', stopped)
+        .execute();
+      await tdb.db
+        .updateTable('deliveries')
+        .set({ enrollment_id: stopped })
+        .where('id', '=', id)
+        .execute();
+      expect(await repo.skipUnsendable(id)).toBe(
+        status === 'queued'
+          ? 'not sendable: opted out, suppressed or enrolment stopped'
+          : undefined,
+      );
+      expect(await row(id)).toMatchObject({
+        status: status === 'queued' ? 'skipped' : status,
+        ...(status === 'queued' ? { check_at: null } : {}),
+      });
+    },
+  );
+
+  it('skips for a suppressed address, or none, naming which', async () => {
+    const suppressed = await activeEnrolment(tdb, 'suppressed-skip@example.com');
+    await tdb.db
+      .insertInto('suppressions')
+      .values({ address: 'suppressed-skip@example.com', channel: 'email', reason: 'STOP' })
+      .execute();
+    const [a] = await repo.insertQueued(tdb.db, [
+      { enrollment_id: suppressed, step: 0, step_key: 'a', channel: 'email' },
+    ]);
+    expect(await repo.skipUnsendable(a!.id)).toBe(
+      'not sendable: opted out, suppressed or enrolment stopped',
+    );
+    // An SMS delivery for a person with only an email address.
+    const [b] = await repo.insertQueued(tdb.db, [
+      { enrollment_id: enrollmentId, step: 900, step_key: 'b', channel: 'sms' },
+    ]);
+    expect(await repo.skipUnsendable(b!.id)).toBe('no address for channel');
+    expect((await row(b!.id)).status).toBe('skipped');
   });
 
   it.each(ALL)('release from %s gives the attempt back', async (status) => {

@@ -747,6 +747,21 @@ describe('mutation guards', () => {
       }
     });
 
+    it('does not skip a sendable delivery that another job of it gave back a moment ago', async () => {
+      // Found by the chaos suite: two jobs of one delivery (one re-added after a Redis flush).
+      // This one's claim failed while the other held it; the other then gave it back (an
+      // SMTP 421), and this one took the queued row for one that cannot be sent.
+      const { deliveryId } = await queued('email');
+      jest.spyOn(DeliveriesRepository.prototype, 'claim').mockResolvedValueOnce(undefined);
+      const skipped = await deliveriesCounter('email', 'skipped');
+      const r = await run(deliveryId);
+      // It comes back when the reconciler would look: by then the other job has sent it.
+      expectDelayed(r, JOB_CHECK_MS);
+      expect(await row(deliveryId)).toMatchObject({ status: 'queued', error: null });
+      expect(await deliveriesCounter('email', 'skipped')).toBe(skipped);
+      expect((await run(deliveryId)).outcome).toBe('sent');
+    });
+
     it('waits a lease when another instance is settling the delivery', async () => {
       const { deliveryId } = await queued('sms');
       await inFlight(deliveryId, -1_000);

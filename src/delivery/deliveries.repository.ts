@@ -67,6 +67,17 @@ export type Transition = keyof typeof TRANSITIONS;
 
 const after = (now: Date, ms: number) => new Date(now.getTime() + ms);
 
+/** The address a delivery goes to (`d` a delivery, `s` its subscriber). */
+const ADDRESS = sql`(CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END)`;
+/**
+ * What makes a delivery sendable (`e` its enrolment): the enrolment is live, and the person
+ * has an address on the channel that is not suppressed. The claim requires it; a skip
+ * requires its opposite, so a delivery is never skipped for a reason that does not hold.
+ */
+const SENDABLE = sql`e.status IN ('active', 'completed')
+         AND ${ADDRESS} IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM suppressions WHERE address = ${ADDRESS})`;
+
 @Injectable()
 export class DeliveriesRepository {
   constructor(
@@ -149,11 +160,7 @@ export class DeliveriesRepository {
        WHERE d.id = ${id}
          AND d.status = 'queued'
          AND e.id = d.enrollment_id
-         AND e.status IN ('active', 'completed')
-         AND (CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END) IS NOT NULL
-         AND NOT EXISTS (
-               SELECT 1 FROM suppressions
-                WHERE address = (CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END))
+         AND ${SENDABLE}
       RETURNING d.id, d.status, d.step, d.step_key AS "stepKey", d.channel, d.attempts,
                 d.check_at AS "checkAt", d.claimed_at AS "claimedAt", d.resolution,
                 e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.campaign_id AS "campaignId",
@@ -244,8 +251,26 @@ export class DeliveriesRepository {
   }
 
   /** Nothing to send any more (opted out, stopped): a final state with its reason. */
-  markSkipped(id: string, reason: string): Promise<boolean> {
-    return this.transition({ id }, 'skip', { error: reason, check_at: null });
+  /**
+   * Skips a queued delivery that cannot be sent (TRANSITIONS.skip: queued → skipped), in one
+   * statement with the reason: the enrolment stopped, the address is gone or suppressed.
+   * Returns the reason, or undefined when it did not skip: the delivery is not queued, or
+   * it is sendable after all (another job of it held it a moment ago and gave it back).
+   */
+  async skipUnsendable(id: string): Promise<string | undefined> {
+    const { rows } = await sql<{ error: string }>`
+      UPDATE deliveries AS d
+         SET status = 'skipped', updated_at = ${this.clock.now()}, check_at = NULL,
+             error = CASE WHEN ${ADDRESS} IS NULL THEN 'no address for channel'
+                          ELSE 'not sendable: opted out, suppressed or enrolment stopped' END
+        FROM enrollments AS e
+        JOIN subscribers AS s ON s.id = e.subscriber_id
+       WHERE d.id = ${id}
+         AND d.status = 'queued'
+         AND e.id = d.enrollment_id
+         AND NOT (${SENDABLE})
+      RETURNING d.error`.execute(this.db);
+    return rows[0]?.error;
   }
 
   /** The provider confirmed the message reached the handset. Late or repeated reports are harmless. */

@@ -290,13 +290,14 @@ export class SendProcessor {
       return 'already-done';
     }
     if (d.status !== 'queued') return 'already-done';
-    const address = d.channel === 'email' ? d.email : d.phone;
-    await this.deliveries.markSkipped(
-      d.id,
-      address
-        ? 'not sendable: opted out, suppressed or enrolment stopped'
-        : 'no address for channel',
-    );
+    // Queued, yet not claimed: it cannot be sent, or another job of the same delivery (one
+    // re-added by the reconciler) held it a moment ago and has given it back. Only the
+    // first is a skip; the second belongs to that job, and this one comes back when the
+    // reconciler would look, in case that job is lost.
+    if (!(await this.deliveries.skipUnsendable(d.id))) {
+      const soonest = this.clock.now().getTime() + 1_000;
+      return this.delay(job, token, new Date(Math.max(d.checkAt?.getTime() ?? 0, soonest)));
+    }
     this.metrics.delivery(d.channel, 'skipped');
     return 'skipped';
   }
