@@ -4,6 +4,7 @@ import { AdminModule } from './admin/index.js';
 import { CampaignsModule } from './campaigns/index.js';
 import { ChannelsModule } from './channels/index.js';
 import { CommonModule } from './common/index.js';
+import { ConsentModule } from './consent/index.js';
 import {
   ConfigModule,
   runsApi,
@@ -42,6 +43,7 @@ export class AppModule {
         CampaignsModule,
         RenderingModule,
         SubscribersModule,
+        ConsentModule,
         ChannelsModule,
         MetricsModule,
         DeliveryModule,

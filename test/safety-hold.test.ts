@@ -12,7 +12,8 @@ import {
   SafetyService,
 } from '../src/enrollments/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
-import { ConsentService, SignupService } from '../src/signup/index.js';
+import { ConsentService } from '../src/consent/index.js';
+import { SignupService } from '../src/signup/index.js';
 import { signupSchema } from '../src/signup/signup.dto.js';
 import { TokensService } from '../src/tokens/tokens.service.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';

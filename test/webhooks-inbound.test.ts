@@ -4,9 +4,9 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { ManualClock } from '../src/common/clock.js';
 import { QueueName, QueuesService } from '../src/delivery/index.js';
-import { EnrollmentsService, SafetyService } from '../src/enrollments/index.js';
+import { EnrollmentsService, OptOutService, SafetyService } from '../src/enrollments/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
-import { ConsentService, SignupService } from '../src/signup/index.js';
+import { SignupService } from '../src/signup/index.js';
 import { signupSchema } from '../src/signup/signup.dto.js';
 import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { countRows, createTestDatabase, type TestDatabase } from './support/db.js';
@@ -331,7 +331,7 @@ describe('POST /webhooks/twilio/inbound', () => {
       async (word) => {
         const phone = nextPhone();
         const e = await enrolSms(phone);
-        await api.get(ConsentService).stopPhone(phone, 'STOP');
+        await api.get(OptOutService).stopPhone(phone, 'STOP');
         const before = await stateOf(phone);
         expect(before.suppressions).toHaveLength(1);
         await expectForgeriesRefused(sms(phone, word));

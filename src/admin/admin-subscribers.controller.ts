@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs
 import { z } from 'zod';
 import { ZodPipe, invalid, notFound } from '../common/index.js';
 import { SafetyService } from '../enrollments/index.js';
-import { ConsentService } from '../signup/index.js';
+import { ConsentService } from '../consent/index.js';
 import { SubscribersRepository, normaliseEmail, normalisePhone } from '../subscribers/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { ConsentModule } from '../consent/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { RenderingModule } from '../rendering/index.js';
-import { SignupModule } from '../signup/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { AdminEnrollmentsController } from './admin-enrollments.controller.js';
 import { AdminCampaignsController } from './admin-campaigns.controller.js';
@@ -14,10 +14,10 @@ import { AdminTokenGuard } from './admin-token.guard.js';
 @Module({
   imports: [
     CampaignsModule,
+    ConsentModule,
     DeliveryModule,
     EnrollmentsModule,
     RenderingModule,
-    SignupModule,
     SubscribersModule,
   ],
   controllers: [

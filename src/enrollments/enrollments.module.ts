@@ -6,11 +6,12 @@ import { DeliveryLogModule } from '../delivery/delivery-log.module.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
 import { EnrollmentsService } from './enrollments.service.js';
+import { OptOutService } from './opt-out.service.js';
 import { SafetyService } from './safety.service.js';
 
 @Module({
   imports: [CampaignsModule, DeliveryLogModule, SubscribersModule],
-  providers: [EnrollmentsRepository, EnrollmentsService, SafetyService],
-  exports: [EnrollmentsRepository, EnrollmentsService, SafetyService],
+  providers: [EnrollmentsRepository, EnrollmentsService, OptOutService, SafetyService],
+  exports: [EnrollmentsRepository, EnrollmentsService, OptOutService, SafetyService],
 })
 export class EnrollmentsModule {}

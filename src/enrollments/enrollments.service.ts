@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { Clock, conflict, invalid, notFound, maskAddress } from '../common/index.js';
+import { consentText } from '../consent/index.js';
 import type { Transaction } from 'kysely';
 import type { Database, Enrollment } from '../database/index.js';
 // Not delivery's index.js: it loads DeliveryModule, which imports enrollments (a load cycle).
@@ -9,9 +10,6 @@ import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import type { CreateEnrollmentInput, UpdateEnrollmentInput } from './enrollment.dto.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
-// Not signup's index.js: it loads SignupModule, which imports enrollments (a load cycle).
-// eslint-disable-next-line no-restricted-imports
-import { consentText } from '../signup/consent-text.js';
 import { firstSendAt, resumeSendAt, retimeSendAt, scheduleContextOf } from './schedule.js';
 
 export interface EnrollmentSummary {
@@ -40,6 +38,9 @@ const safetyHeld = () =>
       '(POST /api/v1/admin/subscribers/{id}/safety-hold/lift), or the person confirms on ' +
       'their preferences page that a clinician has seen them',
   );
+
+/** Unconfirmed signups are removed after this long (the confirm link lives 3 days). */
+export const PENDING_LIFETIME_MS = 4 * 24 * 3600_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -343,6 +344,18 @@ export class EnrollmentsService {
         next_send_at: next,
       });
     });
+  }
+
+  /**
+   * Deletes signups never confirmed, and the people they created: PENDING_LIFETIME_MS after
+   * the last confirmation was sent. A confirm link lasts CONFIRM_TTL_SECONDS from when it is
+   * sent (at most half a day later, for quiet hours), which ends first: a link never
+   * outlives its signup. Run by the scheduler's housekeeping.
+   */
+  async expirePending(): Promise<number> {
+    return this.enrollments.deleteExpiredPending(
+      new Date(this.clock.now().getTime() - PENDING_LIFETIME_MS),
+    );
   }
 
   private async findOrThrow(id: string): Promise<Enrollment> {

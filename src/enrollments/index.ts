@@ -1,5 +1,6 @@
 export { EnrollmentsModule } from './enrollments.module.js';
 export { EnrollmentsService, waitAgainFor } from './enrollments.service.js';
+export { OptOutService } from './opt-out.service.js';
 export { stepsInUse } from './steps-in-use.js';
 export { EnrollmentsRepository } from './enrollments.repository.js';
 export * from './schedule.js';

@@ -3,7 +3,6 @@ import { CampaignsModule } from '../campaigns/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { MetricsModule } from '../metrics/index.js';
-import { SignupModule } from '../signup/index.js';
 import { SchedulerLoop } from './scheduler.loop.js';
 import { SchedulerService } from './scheduler.service.js';
 import { Reconciler } from './reconciler.service.js';
@@ -13,7 +12,7 @@ export class SchedulerModule {
   static forRoot(opts: { loop: boolean }): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [CampaignsModule, DeliveryModule, EnrollmentsModule, MetricsModule, SignupModule],
+      imports: [CampaignsModule, DeliveryModule, EnrollmentsModule, MetricsModule],
       providers: [SchedulerService, Reconciler, ...(opts.loop ? [SchedulerLoop] : [])],
     };
   }

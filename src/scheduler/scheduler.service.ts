@@ -12,7 +12,6 @@ import {
   type EnrollmentAdvance,
   type ScheduleContext,
 } from '../enrollments/index.js';
-import { SignupService } from '../signup/index.js';
 import { Reconciler } from './reconciler.service.js';
 
 /** pg advisory lock key held by the one scheduler pass running at a time (any instance). */
@@ -38,7 +37,6 @@ export class SchedulerService {
     private readonly campaigns: CampaignsService,
     private readonly clock: Clock,
     private readonly enrollmentsService: EnrollmentsService,
-    private readonly signup: SignupService,
     private readonly reconciler: Reconciler,
   ) {}
 
@@ -174,7 +172,7 @@ export class SchedulerService {
   async housekeeping(): Promise<{ resumed: number; expired: number }> {
     const ended = await this.enrollments.pausesEnded(this.clock.now(), 1000);
     for (const { id } of ended) await this.enrollmentsService.resume(id);
-    const expired = await this.signup.expirePending();
+    const expired = await this.enrollmentsService.expirePending();
     return { resumed: ended.length, expired };
   }
 }

@@ -7,8 +7,8 @@ import { Inject } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
 import { LINK_TTL_SECONDS } from '../delivery/index.js';
+import { OptOutService } from '../enrollments/index.js';
 import { TokensService } from '../tokens/index.js';
-import { ConsentService } from './consent.service.js';
 import { PagesService } from './pages.service.js';
 import { PreferencesService, type PreferencesView } from './preferences.service.js';
 import { requestMeta } from './request-meta.js';
@@ -23,7 +23,7 @@ export class LinksController {
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly tokens: TokensService,
-    private readonly consent: ConsentService,
+    private readonly optOut: OptOutService,
     private readonly preferences: PreferencesService,
     private readonly campaigns: CampaignsService,
     private readonly pages: PagesService,
@@ -71,7 +71,7 @@ export class LinksController {
   ): Promise<void> {
     const target = this.unsubscribeTarget(token);
     if (!target) return this.badLink(res);
-    await this.consent.withdraw(
+    await this.optOut.withdraw(
       target.subscriberId,
       target.channel,
       'unsubscribe-link',

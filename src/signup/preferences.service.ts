@@ -7,6 +7,7 @@ import { DeliveriesRepository } from '../delivery/index.js';
 import {
   EnrollmentsRepository,
   EnrollmentsService,
+  OptOutService,
   SafetyService,
   isValidTimeZone,
   nextOccurrence,
@@ -15,7 +16,6 @@ import {
   waitAgainFor,
 } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
-import { ConsentService } from './consent.service.js';
 import type { RequestMeta } from './signup.service.js';
 
 const LIVE = ['active', 'paused'];
@@ -37,7 +37,7 @@ export class PreferencesService {
     private readonly enrollments: EnrollmentsRepository,
     private readonly enrollmentsService: EnrollmentsService,
     private readonly deliveries: DeliveriesRepository,
-    private readonly consent: ConsentService,
+    private readonly optOut: OptOutService,
     private readonly campaigns: CampaignsService,
     private readonly safety: SafetyService,
     private readonly clock: Clock,
@@ -133,7 +133,7 @@ export class PreferencesService {
 
   async stop(view: PreferencesView, meta: RequestMeta): Promise<void> {
     for (const channel of ['email', 'sms'] as const) {
-      await this.consent.withdraw(view.subscriberId, channel, 'preferences', meta);
+      await this.optOut.withdraw(view.subscriberId, channel, 'preferences', meta);
     }
   }
 }

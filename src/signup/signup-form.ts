@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { ZodPipe } from '../common/index.js';
 import { checkContact } from '../subscribers/index.js';
-import { RED_FLAGS, type RedFlagId } from './consent-text.js';
+import { RED_FLAGS, type RedFlagId } from './red-flags.js';
 import { signupSchema, type SignupInput } from './signup.dto.js';
 
 export interface FieldError {

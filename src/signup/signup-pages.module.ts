@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { EnrollmentsModule } from '../enrollments/index.js';
 import { TokensModule } from '../tokens/index.js';
 import { FaviconController } from './favicon.controller.js';
 import { LinksController } from './links.controller.js';
@@ -9,7 +10,7 @@ import { SignupModule } from './signup.module.js';
 
 /** The public pages: signup form, confirm, unsubscribe, preferences. Only with the API. */
 @Module({
-  imports: [CampaignsModule, SignupModule, TokensModule],
+  imports: [CampaignsModule, EnrollmentsModule, SignupModule, TokensModule],
   controllers: [SignupController, LinksController, FaviconController],
   providers: [PagesService],
 })

@@ -16,7 +16,8 @@ import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { invalidFields } from '../common/index.js';
 import { Inject } from '@nestjs/common';
-import { consentText, consentVars, CURRENT_SIGNUP_TEXT, RED_FLAGS } from './consent-text.js';
+import { consentText, consentVars, CURRENT_SIGNUP_TEXT } from '../consent/index.js';
+import { RED_FLAGS } from './red-flags.js';
 import { PagesService } from './pages.service.js';
 import { requestMeta, wantsJson } from './request-meta.js';
 import {

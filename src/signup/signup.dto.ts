@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sendTimeSchema, timezoneSchema } from '../enrollments/index.js';
 import { contactFields, nameSchema } from '../subscribers/index.js';
-import { RED_FLAGS } from './consent-text.js';
+import { RED_FLAGS } from './red-flags.js';
 
 const flagIds = RED_FLAGS.map((f) => f.id) as [string, ...string[]];
 const checkbox = z.union([z.boolean(), z.enum(['on', 'true', 'yes', '1'])]).transform(() => true);

@@ -16,7 +16,6 @@ import { EnrollmentsModule } from '../enrollments/index.js';
 import { MetricsModule } from '../metrics/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { TokensModule } from '../tokens/index.js';
-import { ConsentService } from './consent.service.js';
 import { PagesService } from './pages.service.js';
 import { PreferencesService } from './preferences.service.js';
 import { tooManySignups } from './rate-limited.js';
@@ -24,7 +23,7 @@ import { SignupService } from './signup.service.js';
 import { SmsGuard } from './sms-guard.js';
 
 /**
- * Signup, double opt-in, consent, unsubscribe and preferences, in every role, with the limit
+ * Signup, double opt-in, unsubscribe and preferences, in every role, with the limit
  * on signups. The public pages are SignupPagesModule's, with the API only.
  */
 @Module({
@@ -36,8 +35,8 @@ import { SmsGuard } from './sms-guard.js';
     SubscribersModule,
     TokensModule,
   ],
-  providers: [SignupService, ConsentService, PreferencesService, SmsGuard],
-  exports: [SignupService, ConsentService, PreferencesService],
+  providers: [SignupService, PreferencesService, SmsGuard],
+  exports: [SignupService, PreferencesService],
 })
 export class SignupModule implements NestModule {
   constructor(

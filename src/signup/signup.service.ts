@@ -8,13 +8,8 @@ import { QueuesService, promptly, redisReady } from '../delivery/index.js';
 import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import { TokensService } from '../tokens/index.js';
-import {
-  CURRENT_SIGNUP_TEXT,
-  RED_FLAGS,
-  consentText,
-  consentVars,
-  type RedFlagId,
-} from './consent-text.js';
+import { CURRENT_SIGNUP_TEXT, consentText, consentVars } from '../consent/index.js';
+import { RED_FLAGS, type RedFlagId } from './red-flags.js';
 import type { SignupInput } from './signup.dto.js';
 import { SmsGuard } from './sms-guard.js';
 
@@ -27,8 +22,6 @@ export type SignupOutcome =
   | { kind: 'check-confirmation'; channel: 'email' | 'sms' }
   | { kind: 'get-care'; flags: (typeof RED_FLAGS)[number][]; emergency: boolean };
 
-/** Unconfirmed signups are removed after this long (the confirm link lives 3 days). */
-export const PENDING_LIFETIME_MS = 4 * 24 * 3600_000;
 const RESEND_AFTER_MS = 60_000;
 const MAX_CONFIRMATIONS = 5;
 
@@ -229,17 +222,5 @@ export class SignupService {
       });
       return 'confirmed';
     });
-  }
-
-  /**
-   * Deletes signups never confirmed, and the people they created: PENDING_LIFETIME_MS after
-   * the last confirmation was sent. A confirm link lasts CONFIRM_TTL_SECONDS from when it is
-   * sent (at most half a day later, for quiet hours), which ends first: a link never
-   * outlives its signup.
-   */
-  async expirePending(): Promise<number> {
-    return this.enrollments.deleteExpiredPending(
-      new Date(this.clock.now().getTime() - PENDING_LIFETIME_MS),
-    );
   }
 }

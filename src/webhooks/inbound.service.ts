@@ -2,8 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { maskPhone } from '../common/index.js';
 import type { Database, Subscriber } from '../database/index.js';
-import { EnrollmentsRepository, SafetyService } from '../enrollments/index.js';
-import { ConsentService } from '../signup/index.js';
+import { EnrollmentsRepository, OptOutService, SafetyService } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import type { InboundSms } from './inbound.dto.js';
 import { classifyInbound, optOutIn, type InboundKind, type Intent } from './inbound-intent.js';
@@ -41,7 +40,7 @@ export class InboundService {
     private readonly subscribers: SubscribersRepository,
     private readonly enrollments: EnrollmentsRepository,
     private readonly safety: SafetyService,
-    private readonly consent: ConsentService,
+    private readonly optOut: OptOutService,
     private readonly replies: SmsReplies,
   ) {}
 
@@ -110,10 +109,10 @@ export class InboundService {
     const signs = 'signs' in intent ? intent.signs : [];
     switch (kind) {
       case 'stop':
-        await this.consent.stopPhone(msg.from, msg.body, trx);
+        await this.optOut.stopPhone(msg.from, msg.body, trx);
         return;
       case 'start': {
-        const started = await this.consent.startPhone(msg.from, msg.body, trx);
+        const started = await this.optOut.startPhone(msg.from, msg.body, trx);
         this.logger.log({ from: maskPhone(msg.from), ...started }, 'START');
         return;
       }
@@ -133,7 +132,7 @@ export class InboundService {
         // Held before any opt-out, so the record shows the warning sign either way.
         if (subscriber)
           await this.safety.hold(trx, subscriber, { signs, inboundMessageId: inboundId });
-        if (reading.alsoStop) await this.consent.stopPhone(msg.from, msg.body, trx);
+        if (reading.alsoStop) await this.optOut.stopPhone(msg.from, msg.body, trx);
         return;
       case 'see-physician':
         if (subscriber)

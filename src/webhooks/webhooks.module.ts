@@ -3,7 +3,6 @@ import { CampaignsModule } from '../campaigns/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { RenderingModule } from '../rendering/index.js';
-import { SignupModule } from '../signup/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { InboundController } from './inbound.controller.js';
 import { InboundRepository } from './inbound.repository.js';
@@ -14,14 +13,7 @@ import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 
 /** Twilio webhooks: inbound replies (keywords, pain scores) and delivery status. */
 @Module({
-  imports: [
-    CampaignsModule,
-    DeliveryModule,
-    EnrollmentsModule,
-    RenderingModule,
-    SignupModule,
-    SubscribersModule,
-  ],
+  imports: [CampaignsModule, DeliveryModule, EnrollmentsModule, RenderingModule, SubscribersModule],
   controllers: [InboundController, StatusController],
   providers: [InboundService, InboundRepository, SmsReplies, TwilioSignatureGuard],
 })

@@ -1,29 +1,32 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
-import { CampaignsService } from '../campaigns/index.js';
-import { Clock, notFound, maskAddress } from '../common/index.js';
+import { maskAddress } from '../common/index.js';
+import { consentText } from '../consent/index.js';
 import type { Channel, Database, Enrollment } from '../database/index.js';
-import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
-import type { RequestMeta } from './signup.service.js';
-import { consentText, consentVars } from './consent-text.js';
-import { CONFIG, type AppConfig } from '../config/index.js';
-import { Inject } from '@nestjs/common';
+import { EnrollmentsRepository } from './enrollments.repository.js';
+import { EnrollmentsService } from './enrollments.service.js';
+
+/** Where a request came from, kept with the evidence of an opt-out. */
+export interface OptOutMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
 
 const LIVE = ['pending', 'active', 'paused'];
 
-/** Opting out and back in, and the evidence of both. */
+/**
+ * Opting out and back in, and the evidence of both. Moved from signup's ConsentService: it
+ * changes enrolments, so it sits with them; consent keeps the texts and the export.
+ */
 @Injectable()
-export class ConsentService {
-  private readonly logger = new Logger(ConsentService.name);
+export class OptOutService {
+  private readonly logger = new Logger(OptOutService.name);
 
   constructor(
-    @Inject(CONFIG) private readonly config: AppConfig,
     private readonly subscribers: SubscribersRepository,
     private readonly enrollments: EnrollmentsRepository,
     private readonly enrollmentsService: EnrollmentsService,
-    private readonly campaigns: CampaignsService,
-    private readonly clock: Clock,
   ) {}
 
   /**
@@ -36,7 +39,7 @@ export class ConsentService {
     subscriberId: string,
     channel: Channel,
     source: string,
-    meta: Partial<RequestMeta> = {},
+    meta: Partial<OptOutMeta> = {},
     opts: { trx?: Transaction<Database>; words?: string } = {},
   ): Promise<boolean> {
     const run = async (trx: Transaction<Database>): Promise<boolean> => {
@@ -123,62 +126,5 @@ export class ConsentService {
       return { known: true, confirmed, restarted };
     };
     return trx ? run(trx) : this.enrollments.transaction(run);
-  }
-
-  /** Everything we hold as evidence of this person's consent, for the admin export. */
-  async evidence(subscriberId: string) {
-    const subscriber = await this.subscribers.findById(subscriberId);
-    if (!subscriber) throw notFound(`subscriber ${subscriberId} not found`);
-    const [events, enrollments, suppressions] = await Promise.all([
-      this.subscribers.consentEvents(subscriberId),
-      this.enrollments.forSubscriber(subscriberId),
-      this.subscribers.suppressionsOf(
-        [subscriber.email, subscriber.phone].filter((a): a is string => Boolean(a)),
-      ),
-    ]);
-    const campaign =
-      this.campaigns.get(enrollments[0]?.campaign_id ?? '') ?? this.campaigns.list()[0];
-    const vars = campaign
-      ? consentVars(campaign, this.config.sender.name)
-      : { programme: '', days: 0, sender: this.config.sender.name };
-    return {
-      subscriber: {
-        id: subscriber.id,
-        email: subscriber.email,
-        phone: subscriber.phone,
-        name: subscriber.name,
-        createdAt: subscriber.created_at.toISOString(),
-      },
-      consentEvents: events.map((e) => ({
-        at: e.created_at.toISOString(),
-        kind: e.kind,
-        channel: e.channel,
-        source: e.source,
-        textVersion: e.text_version,
-        campaign: e.campaign_id,
-        // Stored with the event since migration 0004; older events are rebuilt from the
-        // versioned text and the latest enrolment's campaign, and say so.
-        text: e.text ?? consentText(e.text_version, vars),
-        textStored: e.text !== null,
-        words: e.words,
-        ip: e.ip,
-        userAgent: e.user_agent,
-      })),
-      enrollments: enrollments.map((e) => ({
-        id: e.id,
-        campaign: e.campaign_id,
-        channel: e.channel,
-        status: e.status,
-        cancelReason: e.cancel_reason,
-        createdAt: e.created_at.toISOString(),
-      })),
-      suppressions: suppressions.map((s) => ({
-        address: s.address,
-        channel: s.channel,
-        reason: s.reason,
-        at: s.created_at.toISOString(),
-      })),
-      exportedAt: this.clock.now().toISOString(),
-    };
   }
 }

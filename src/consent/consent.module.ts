@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/index.js';
+import { SubscribersModule } from '../subscribers/index.js';
+import { ConsentRepository } from './consent.repository.js';
+import { ConsentService } from './consent.service.js';
+
+/**
+ * Consent evidence: the versioned consent texts and the export of what a person agreed to.
+ * The events and suppressions themselves are stored through SubscribersRepository; opting
+ * out and back in changes enrolments, so it is enrollments' (OptOutService).
+ */
+@Module({
+  imports: [CampaignsModule, SubscribersModule],
+  providers: [ConsentService, ConsentRepository],
+  exports: [ConsentService],
+})
+export class ConsentModule {}

@@ -1,0 +1,3 @@
+export { ConsentModule } from './consent.module.js';
+export { ConsentService } from './consent.service.js';
+export * from './consent-text.js';
