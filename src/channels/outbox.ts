@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import {
@@ -56,7 +56,7 @@ export class OutboxEmailChannel extends EmailChannel {
     });
     await mkdir(this.dir, { recursive: true });
     const file = `${fileStem(m.reference)}.eml`;
-    await writeFile(join(this.dir, file), info.message as Buffer);
+    await writeWhole(join(this.dir, file), info.message as Buffer);
     return { providerId: `outbox:${file}` };
   }
 
@@ -79,11 +79,21 @@ export class OutboxSmsChannel extends SmsChannel {
   async send(m: SmsMessage): Promise<SendResult> {
     await mkdir(this.dir, { recursive: true });
     const file = `${fileStem(m.reference)}.sms.txt`;
-    await writeFile(join(this.dir, file), `To: ${m.to}\nFrom: ${this.from}\n\n${m.body}\n`);
+    await writeWhole(join(this.dir, file), `To: ${m.to}\nFrom: ${this.from}\n\n${m.body}\n`);
     return { providerId: `outbox:${file}` };
   }
 
   lookup(m: SmsMessage): Promise<LookupResult> {
     return findInOutbox(this.dir, m.reference, '.sms.txt');
   }
+}
+
+/**
+ * Writes the whole file or nothing, under its final name only once complete: whoever reads
+ * the outbox (a person, a test, the lease resolver's lookup) never sees half a message.
+ */
+async function writeWhole(path: string, data: string | Buffer): Promise<void> {
+  const part = `${path}.part`;
+  await writeFile(part, data);
+  await rename(part, path);
 }
