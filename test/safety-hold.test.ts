@@ -218,7 +218,7 @@ describe('safety holds, inbound atomicity and consent words', () => {
           .type('form')
           .send(new URLSearchParams(form).toString());
       // "Resume" does not touch a safety pause; "seen" without the box is refused.
-      await post({ action: 'resume' }).expect(201);
+      await post({ action: 'resume' }).expect(200);
       const refused = await post({ action: 'seen' }).expect(400);
       expect(refused.text).toMatch(/tick the box to confirm that a clinician has seen you/);
       expect((await enrolmentsOf([bySms.id, byEmail.id])).map((e) => e.status)).toEqual([
@@ -226,7 +226,7 @@ describe('safety holds, inbound atomicity and consent words', () => {
         'paused',
       ]);
 
-      await post({ action: 'seen', seen: 'yes' }).expect(201);
+      await post({ action: 'seen', seen: 'yes' }).expect(200);
       expect((await enrolmentsOf([bySms.id, byEmail.id])).map((e) => e.status)).toEqual([
         'active',
         'active',

@@ -100,6 +100,7 @@ export class LinksController {
   }
 
   @Post('preferences/:token')
+  @HttpCode(200) // answers the page again, with what was saved; nothing is created
   async savePreferences(
     @Param('token') token: string,
     @Body() body: Record<string, unknown>,
