@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Worker } from 'bullmq';
-import { sql } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import pg from 'pg';
 import twilioSdk from 'twilio';
 import { CampaignsService } from '../src/campaigns/index.js';
@@ -9,7 +9,7 @@ import { EmailChannel, SendError, SmsChannel } from '../src/channels/index.js';
 import { TwilioRequestClient } from '../src/channels/twilio-sms.channel.js';
 import { ManualClock } from '../src/common/clock.js';
 import { currentOutage } from '../src/common/outage.js';
-import type { Channel } from '../src/database/index.js';
+import type { Channel, EnrollmentsTable } from '../src/database/index.js';
 import {
   ChannelFaults,
   DeliveriesRepository,
@@ -103,6 +103,9 @@ describe('mutation guards', () => {
     tdb.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const enrolment = (id: string) =>
     tdb.db.selectFrom('enrollments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  /** Sets columns of one enrolment straight in the table (a stop, a step, a campaign gone). */
+  const setEnrolment = (id: string, values: Updateable<EnrollmentsTable>) =>
+    tdb.db.updateTable('enrollments').set(values).where('id', '=', id).execute();
   const after = (ms: number) => new Date(clock.now().getTime() + ms);
   const newEmail = () => `guard${seq++}@example.com`;
   const newPhone = () => `+1213373${7000 + seq++}`;
@@ -126,11 +129,7 @@ describe('mutation guards', () => {
       },
       'test',
     );
-    await tdb.db
-      .updateTable('enrollments')
-      .set({ next_send_at: null })
-      .where('id', '=', e.id)
-      .execute();
+    await setEnrolment(e.id, { next_send_at: null });
     const step = opts.step ?? 0;
     // Steps are found by key: a position past the end stands for a step that is gone.
     const key = t.get(CampaignsService).get(e.campaign)!.steps[step]?.key ?? `gone-step-${step}`;
@@ -463,11 +462,7 @@ describe('mutation guards', () => {
 
     it('fails a delivery whose campaign is gone, instead of looping on it', async () => {
       const { deliveryId, enrollmentId } = await queued('email');
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ campaign_id: 'retired-campaign' })
-        .where('id', '=', enrollmentId)
-        .execute();
+      await setEnrolment(enrollmentId, { campaign_id: 'retired-campaign' });
       const failed = await deliveriesCounter('email', 'failed');
       const r = await run(deliveryId);
       expect(r.error).toBeInstanceOf(UnrecoverableError);
@@ -516,11 +511,7 @@ describe('mutation guards', () => {
       expect(await deliveriesCounter('email', 'skipped')).toBe(skipped);
       // The enrolment stopped.
       const stopped = await queued('email');
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ status: 'cancelled' })
-        .where('id', '=', stopped.enrollmentId)
-        .execute();
+      await setEnrolment(stopped.enrollmentId, { status: 'cancelled' });
       expect((await run(stopped.deliveryId)).outcome).toBe('skipped');
       expect((await row(stopped.deliveryId)).error).toBe(
         'not sendable: opted out, suppressed or enrolment stopped',
@@ -772,11 +763,7 @@ describe('mutation guards', () => {
 
     it('names the reason it skips an SMS: the enrolment stopped, or no number to send to', async () => {
       const stopped = await queued('sms');
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ status: 'cancelled' })
-        .where('id', '=', stopped.enrollmentId)
-        .execute();
+      await setEnrolment(stopped.enrollmentId, { status: 'cancelled' });
       expect((await run(stopped.deliveryId)).outcome).toBe('skipped');
       expect((await row(stopped.deliveryId)).error).toBe(
         'not sendable: opted out, suppressed or enrolment stopped',
@@ -1113,11 +1100,7 @@ describe('mutation guards', () => {
         .get('upper-back-relief')!
         .steps.map((s) => s.key);
       // Six steps had, the seventh waited on.
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ step: 6, step_key: 'wrap-up' })
-        .where('id', '=', last)
-        .execute();
+      await setEnrolment(last, { step: 6, step_key: 'wrap-up' });
       await repo().insertQueued(
         tdb.db,
         keys.slice(0, 6).map((key, step) => ({
@@ -1132,11 +1115,7 @@ describe('mutation guards', () => {
         .set({ status: 'sent', check_at: null })
         .where('enrollment_id', '=', last)
         .execute();
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ campaign_id: 'retired-campaign' })
-        .where('id', '=', retired)
-        .execute();
+      await setEnrolment(retired, { campaign_id: 'retired-campaign' });
       const logs = captureLogs();
       expect(await scheduler().runPass()).toMatchObject({ claimed: 2, enqueued: 1 });
       // The operator is told, once, which enrolment and which campaign.
@@ -1186,30 +1165,14 @@ describe('mutation guards', () => {
       };
       // Had the welcome and the heat step; waits on massage, out of the campaign's order.
       await had(waiting, ['welcome', 'heat']);
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ step: 2, step_key: 'massage' })
-        .where('id', '=', waiting)
-        .execute();
+      await setEnrolment(waiting, { step: 2, step_key: 'massage' });
       await had(gone, ['welcome']);
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ step: 1, step_key: 'no-such-step' })
-        .where('id', '=', gone)
-        .execute();
+      await setEnrolment(gone, { step: 1, step_key: 'no-such-step' });
       await had(done, keys);
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ step: 7, step_key: null })
-        .where('id', '=', done)
-        .execute();
+      await setEnrolment(done, { step: 7, step_key: null });
       // A row from before step keys: no key stored, so nothing is gone and nothing to report.
       await had(legacy, ['welcome']);
-      await tdb.db
-        .updateTable('enrollments')
-        .set({ step: 1, step_key: null })
-        .where('id', '=', legacy)
-        .execute();
+      await setEnrolment(legacy, { step: 1, step_key: null });
       const logs = captureLogs();
       expect(await scheduler().runPass()).toMatchObject({ claimed: 4, enqueued: 3 });
       // Only the one whose step is gone is reported, naming both steps.
