@@ -5,8 +5,9 @@ import nodemailer from 'nodemailer';
 import twilio from 'twilio';
 import { CampaignsService } from '../src/campaigns/index.js';
 import type { Channel, Db } from '../src/database/index.js';
-import { MessageComposer, QueuesService } from '../src/delivery/index.js';
+import { QueuesService } from '../src/delivery/index.js';
 import { SMS_WINDOW } from '../src/enrollments/index.js';
+import { MessageComposer, SenderResolver } from '../src/links/index.js';
 import { Renderer } from '../src/rendering/index.js';
 import { startApp } from '../test/support/app.js';
 import {
@@ -106,11 +107,16 @@ export async function benchSend(
   const campaign = t.get(CampaignsService).get(CAMPAIGN);
   if (!campaign) throw new Error(`campaign ${CAMPAIGN} not found in templates/`);
   const composer = t.get(MessageComposer);
+  const sender = t.get(SenderResolver).own();
   const to = (channel: Channel) => ({ subscriberId: randomUUID(), name: 'Bench', channel });
   // Renderer's constructor is private, which TestApp.get's signature does not accept.
   const renderer = t.app.get<Renderer>(Renderer);
-  const email = renderer.renderEmail(CAMPAIGN, 0, composer.context(campaign, 0, to('email')));
-  const sms = renderer.renderSms(CAMPAIGN, 0, composer.context(campaign, 0, to('sms')));
+  const email = renderer.renderEmail(
+    CAMPAIGN,
+    0,
+    composer.context(campaign, 0, to('email'), sender),
+  );
+  const sms = renderer.renderSms(CAMPAIGN, 0, composer.context(campaign, 0, to('sms'), sender));
 
   const endToEnd = async (channel: Channel): Promise<number> => {
     await truncateAll(db);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import request from 'supertest';
 import { CampaignsService } from '../src/campaigns/index.js';
-import { MessageComposer } from '../src/delivery/index.js';
+import { MessageComposer, SenderResolver } from '../src/links/index.js';
 import { Renderer, sampleContext, type RenderContext } from '../src/rendering/index.js';
 import { TokensService } from '../src/tokens/tokens.service.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
@@ -60,17 +60,19 @@ describe('no third-party requests from messages and pages', () => {
   function everyMessage(): { where: string; text: string; ctx: RenderContext; html: boolean }[] {
     const renderer = t.app.get(Renderer);
     const composer = t.get(MessageComposer);
+    const sender = t.get(SenderResolver).own();
     const out: { where: string; text: string; ctx: RenderContext; html: boolean }[] = [];
     const contexts = (
       campaign: Parameters<MessageComposer['context']>[0],
       step: number,
-      extra: Parameters<MessageComposer['context']>[3] = {},
+      extra: Parameters<MessageComposer['context']>[4] = {},
     ) => [
       ...(['email', 'sms'] as const).map((channel) =>
         composer.context(
           campaign,
           step,
           { subscriberId: randomUUID(), name: 'Sam', channel },
+          sender,
           extra,
         ),
       ),

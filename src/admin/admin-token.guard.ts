@@ -1,13 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import {
-  Inject,
-  Injectable,
-  ServiceUnavailableException,
-  UnauthorizedException,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
+import { Unauthorized, Unavailable } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -20,20 +14,12 @@ export class AdminTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const expected = this.config.adminToken;
     if (!expected) {
-      throw new ServiceUnavailableException({
-        statusCode: 503,
-        error: 'Service Unavailable',
-        message: 'admin API is off: set ADMIN_TOKEN to enable it',
-      });
+      throw new Unavailable('admin API is off: set ADMIN_TOKEN to enable it');
     }
     const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match || !timingSafeEqual(digest(match[1]!), digest(expected))) {
-      throw new UnauthorizedException({
-        statusCode: 401,
-        error: 'Unauthorized',
-        message: 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong',
-      });
+      throw new Unauthorized('Authorization: Bearer <ADMIN_TOKEN> is missing or wrong');
     }
     return true;
   }

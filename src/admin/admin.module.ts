@@ -5,10 +5,13 @@ import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { RenderingModule } from '../rendering/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
-import { AdminEnrollmentsController } from './admin-enrollments.controller.js';
 import { AdminCampaignsController } from './admin-campaigns.controller.js';
+import { AdminCampaignsService } from './admin-campaigns.service.js';
 import { AdminDeliveriesController } from './admin-deliveries.controller.js';
+import { AdminDeliveriesService } from './admin-deliveries.service.js';
+import { AdminEnrollmentsController } from './admin-enrollments.controller.js';
 import { AdminSubscribersController } from './admin-subscribers.controller.js';
+import { AdminSubscribersService } from './admin-subscribers.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 @Module({
@@ -26,6 +29,11 @@ import { AdminTokenGuard } from './admin-token.guard.js';
     AdminCampaignsController,
     AdminDeliveriesController,
   ],
-  providers: [AdminTokenGuard],
+  providers: [
+    AdminTokenGuard,
+    AdminCampaignsService,
+    AdminDeliveriesService,
+    AdminSubscribersService,
+  ],
 })
 export class AdminModule {}

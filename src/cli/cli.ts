@@ -152,9 +152,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const e = err as { response?: { message?: string }; message?: string };
   if (err instanceof TemplateError) console.error(`Invalid template: ${err.message}`);
-  else if (err instanceof ConfigError) console.error(e.message);
-  else console.error(`error: ${e.response?.message ?? e.message ?? String(err)}`);
+  else if (err instanceof ConfigError) console.error(err.message);
+  else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -6,6 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { DomainError, TooManyRequests, type DomainErrorKind } from './errors.js';
 import { safeError } from './mask.js';
 import {
   DEPENDENCY_LABEL,
@@ -59,16 +60,30 @@ function unavailable(exception: unknown): string | null {
     : 'A service we depend on is unreachable';
 }
 
+/** The one mapping from domain errors to HTTP: status and its reason phrase. */
+const HTTP_OF: Record<DomainErrorKind, { status: number; error: string }> = {
+  invalid: { status: 400, error: 'Bad Request' },
+  unauthorized: { status: 401, error: 'Unauthorized' },
+  forbidden: { status: 403, error: 'Forbidden' },
+  'not-found': { status: 404, error: 'Not Found' },
+  conflict: { status: 409, error: 'Conflict' },
+  unprocessable: { status: 422, error: 'Unprocessable Entity' },
+  'too-many-requests': { status: 429, error: 'Too Many Requests' },
+  unavailable: { status: 503, error: 'Service Unavailable' },
+};
+
 /** Browsers (which list text/html first) get a page; API clients, webhooks and curl get JSON. */
 function prefersHtml(req: Request | undefined): boolean {
   return Boolean(req) && !req!.is('application/json') && req!.accepts(['json', 'html']) === 'html';
 }
 
 /**
- * Shapes every error as JSON `{statusCode, error, message}`. Body-parser failures keep their
- * 4xx with a message naming the body; PostgreSQL or Redis out of reach is 503 (a page for a
- * browser), counted as an outage rather than logged each time; anything unexpected is logged
- * and answered 500.
+ * Shapes every error as JSON `{statusCode, error, message}`, plus `errors: [{field, message}]`
+ * when the error names fields (every 400). Domain errors map by HTTP_OF; Nest's own
+ * HttpExceptions (its router's 404, say) keep their status and body. Body-parser failures keep
+ * their 4xx with a message naming the body; PostgreSQL or Redis out of reach is 503 (a page
+ * for a browser), counted as an outage rather than logged each time; anything unexpected is
+ * logged and answered 500.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -79,6 +94,19 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
+    if (exception instanceof DomainError) {
+      const { status, error } = HTTP_OF[exception.kind];
+      if (exception instanceof TooManyRequests && exception.retryAfterSeconds !== undefined) {
+        res.setHeader('Retry-After', String(Math.ceil(exception.retryAfterSeconds)));
+      }
+      res.status(status).json({
+        statusCode: status,
+        error,
+        message: exception.message,
+        ...(exception.errors ? { errors: exception.errors } : {}),
+      });
+      return;
+    }
     const raw = (exception instanceof HttpException ? exception.cause : exception) as
       BodyParserError | undefined;
     const status = raw?.status ?? raw?.statusCode;

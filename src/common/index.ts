@@ -1,6 +1,22 @@
 export { Clock, ManualClock } from './clock.js';
 export { CommonModule } from './common.module.js';
-export { conflict, invalid, invalidFields, notFound } from './errors.js';
+export {
+  conflict,
+  Conflict,
+  DomainError,
+  Forbidden,
+  invalid,
+  invalidFields,
+  InvalidInput,
+  notFound,
+  NotFound,
+  TooManyRequests,
+  Unauthorized,
+  Unavailable,
+  Unprocessable,
+  type DomainErrorKind,
+  type FieldError,
+} from './errors.js';
 export { HttpErrorFilter, type ErrorPages } from './http-exception.filter.js';
 export { maskAddress, maskPhone, maskText, safeError } from './mask.js';
 export {

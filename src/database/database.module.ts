@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { createDb, DB, type Db } from './database.js';
+import { Transactions } from './transactions.js';
 
 @Global()
 @Module({
@@ -10,8 +11,9 @@ import { createDb, DB, type Db } from './database.js';
       inject: [CONFIG],
       useFactory: (config: AppConfig) => createDb(config.databaseUrl),
     },
+    Transactions,
   ],
-  exports: [DB],
+  exports: [DB, Transactions],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DB) private readonly db: Db) {}

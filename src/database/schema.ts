@@ -11,6 +11,17 @@ type AutoTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 export type Channel = 'email' | 'sms';
 export type EnrollmentStatus = 'pending' | 'active' | 'paused' | 'completed' | 'cancelled';
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'skipped';
+/** Who paused: the person (preferences), an operator or clinic, or a warning sign (`safety`). */
+export type PauseReason = 'person' | 'operator' | 'safety';
+/** Why an enrolment ended early. `stop` (an SMS STOP) is the one START can undo. */
+export type CancelReason =
+  'stop' | 'unsubscribe' | 'operator' | 'clinic' | 'undeliverable' | 'expired' | 'campaign-gone';
+/**
+ * A consent event: asked for (the form), confirmed (link or YES), enrolled (by an operator or
+ * clinic), withdrawn (STOP, unsubscribe), or opted back in (START).
+ */
+export type ConsentKind =
+  'requested' | 'confirmed' | 'enrolled' | 'attested' | 'withdrawn' | 'opted-in';
 /** Final states: a delivery in one of these never changes again (but sent → delivered | failed by callback). */
 export const FINAL_DELIVERY_STATUSES = ['sent', 'delivered', 'failed', 'skipped'] as const;
 
@@ -46,10 +57,14 @@ export interface EnrollmentsTable {
   paused_until: NullableTimestamp;
   confirm_sent_at: NullableTimestamp;
   confirm_count: Generated<number>;
-  /** Why it was cancelled: 'stop' (SMS keyword), 'unsubscribe', 'operator', 'expired'. */
-  cancel_reason: string | null;
-  /** Why it is paused: 'person' (preferences), 'operator', or 'safety' (a warning sign). */
-  pause_reason: string | null;
+  /** The clinic that enrolled the person; null: the public programme. */
+  clinic_id: string | null;
+  /** The clinic's own id for the patient or visit. */
+  external_id: string | null;
+  /** Why it was cancelled: see CancelReason. */
+  cancel_reason: CancelReason | null;
+  /** Set while paused. */
+  pause_reason: PauseReason | null;
   created_at: AutoTimestamp;
   updated_at: AutoTimestamp;
 }
@@ -88,7 +103,7 @@ export interface SuppressionsTable {
 export interface ConsentEventsTable {
   id: Generated<string>;
   subscriber_id: string;
-  kind: string;
+  kind: ConsentKind;
   channel: Channel;
   source: string;
   text_version: string | null;
@@ -99,6 +114,11 @@ export interface ConsentEventsTable {
   words: string | null;
   ip: string | null;
   user_agent: string | null;
+  /** Given by a clinic's enrolment: whose attestation this is, how and when, and who took it. */
+  clinic_id: string | null;
+  method: string | null;
+  obtained_at: NullableTimestamp;
+  collected_by: string | null;
   created_at: AutoTimestamp;
 }
 
@@ -143,7 +163,62 @@ export interface SafetyEventsTable {
   created_at: AutoTimestamp;
 }
 
+export type ConsentMode = 'confirm' | 'attested';
+
+/** A tenant: a clinic that enrols its patients, and whose name its patients' messages carry. */
+export interface ClinicsTable {
+  id: Generated<string>;
+  /** For its own signup page: /c/<slug>. */
+  slug: string;
+  name: string;
+  timezone: string;
+  sender_name: string;
+  reply_to: string;
+  phone: string;
+  postal_address: string;
+  booking_url: string;
+  chiropractor_name: string | null;
+  logo_url: string | null;
+  /** Its own Twilio number or messaging service; null: the service's. */
+  sms_from: string | null;
+  consent_mode: Generated<ConsentMode>;
+  created_at: AutoTimestamp;
+  updated_at: AutoTimestamp;
+}
+
+export type ApiKeyScope = 'enrollments:write' | 'enrollments:read' | 'import' | 'reports';
+
+export interface ApiKeysTable {
+  /** The public part of the key: sdk_live_<id>_<secret>. */
+  id: string;
+  clinic_id: string;
+  name: string | null;
+  /** SHA-256 of the secret part; the key itself is shown once and never stored. */
+  secret_hash: Buffer;
+  scopes: ApiKeyScope[];
+  created_at: AutoTimestamp;
+  /** A rotated key works until then. */
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+}
+
+/** The first answer to a clinic's POST with an Idempotency-Key, replayed for 24 hours. */
+export interface IdempotencyKeysTable {
+  clinic_id: string;
+  key: string;
+  route: string;
+  request_hash: string;
+  /** null while the first request runs */
+  response_status: number | null;
+  response_body: unknown;
+  created_at: AutoTimestamp;
+}
+
 export interface Database {
+  clinics: ClinicsTable;
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
   safety_holds: SafetyHoldsTable;
   safety_events: SafetyEventsTable;
   inbound_messages: InboundMessagesTable;
@@ -159,3 +234,5 @@ export type Subscriber = Selectable<SubscribersTable>;
 export type Enrollment = Selectable<EnrollmentsTable>;
 export type NewEnrollment = Insertable<EnrollmentsTable>;
 export type Delivery = Selectable<DeliveriesTable>;
+export type Clinic = Selectable<ClinicsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;

@@ -5,11 +5,11 @@ import { EmailChannel, SendError, SmsChannel } from '../channels/index.js';
 import { Clock, maskAddress } from '../common/index.js';
 import { DB, type Db } from '../database/index.js';
 import { inSendingWindow, respectQuietHours } from '../enrollments/index.js';
+import { MessageComposer, SenderResolver } from '../links/index.js';
 import { Renderer } from '../rendering/index.js';
 import { ChannelFaults } from './channel-faults.js';
 import { DeliveryMessages } from './delivery-message.js';
 import { queueForChannel, type JobName, type JobPayloads } from './jobs.js';
-import { MessageComposer } from './message-composer.js';
 
 /**
  * SignupService adds the job inside its transaction, so a worker can pick it up before the
@@ -29,6 +29,7 @@ export class ConfirmationProcessor {
     private readonly campaigns: CampaignsService,
     private readonly renderer: Renderer,
     private readonly composer: MessageComposer,
+    private readonly senders: SenderResolver,
     private readonly email: EmailChannel,
     private readonly sms: SmsChannel,
     private readonly faults: ChannelFaults,
@@ -95,7 +96,9 @@ export class ConfirmationProcessor {
       throw new DelayedError('quiet hours');
     }
     const to = { subscriberId: row.subscriberId, name: row.name, channel: row.channel };
-    const ctx = this.composer.context(campaign, 0, to, { confirmFor: row.id });
+    // Enrolments carry no clinic yet: the confirmation comes from the service.
+    const sender = await this.senders.resolve(null);
+    const ctx = this.composer.context(campaign, 0, to, sender, { confirmFor: row.id });
     try {
       if (row.channel === 'email') {
         const m = this.renderer.renderSystemEmail('confirm', ctx);

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Campaign } from '../campaigns/index.js';
 import type { EmailMessage, SmsMessage } from '../channels/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
+import { MessageComposer, SenderResolver } from '../links/index.js';
 import { Renderer } from '../rendering/index.js';
 import type { DeliveryForSend } from './deliveries.repository.js';
-import { MessageComposer } from './message-composer.js';
 
 export type BuiltMessage =
   { channel: 'email'; message: EmailMessage } | { channel: 'sms'; message: SmsMessage };
@@ -29,6 +29,7 @@ export class DeliveryMessages {
     @Inject(CONFIG) config: AppConfig,
     private readonly renderer: Renderer,
     private readonly composer: MessageComposer,
+    private readonly senders: SenderResolver,
   ) {
     this.domain = mailDomain(config.mailFrom);
   }
@@ -42,12 +43,15 @@ export class DeliveryMessages {
     // The step's content is found by key (its place in the list may have changed since it
     // was queued); "Day N" counts this person's deliveries.
     const index = campaign.steps.findIndex((s) => s.key === d.stepKey);
-    const ctx = this.composer.context(campaign, d.step, {
-      subscriberId: d.subscriberId,
-      name: d.name,
-      channel: d.channel,
-      source: d.source,
-    });
+    // Deliveries carry no clinic yet, so every one goes out as the service. When they do,
+    // build resolves the delivery's clinic (SenderResolver.resolve) and becomes async.
+    const sender = this.senders.own();
+    const ctx = this.composer.context(
+      campaign,
+      d.step,
+      { subscriberId: d.subscriberId, name: d.name, channel: d.channel, source: d.source },
+      sender,
+    );
     if (d.channel === 'email') {
       const m = this.renderer.renderEmail(campaign.id, index, ctx);
       return {

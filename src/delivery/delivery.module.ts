@@ -5,16 +5,15 @@ import { EnrollmentsModule } from '../enrollments/index.js';
 // Not health's index.js: it loads HealthModule, which imports delivery (a load cycle).
 // eslint-disable-next-line no-restricted-imports
 import { HealthRegistryModule } from '../health/health-registry.module.js';
+import { LinksModule } from '../links/index.js';
 import { MetricsModule } from '../metrics/index.js';
 import { RenderingModule } from '../rendering/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
-import { TokensModule } from '../tokens/index.js';
 import { ChannelFaults } from './channel-faults.js';
 import { ConfirmationProcessor } from './confirmation.processor.js';
 import { DeliveryLogModule } from './delivery-log.module.js';
 import { DeliveryMessages } from './delivery-message.js';
 import { LeaseResolver } from './lease-resolver.js';
-import { MessageComposer } from './message-composer.js';
 import { QueuesService } from './queues.service.js';
 import { SendProcessor } from './send.processor.js';
 
@@ -26,14 +25,13 @@ import { SendProcessor } from './send.processor.js';
     DeliveryLogModule,
     EnrollmentsModule,
     HealthRegistryModule,
+    LinksModule,
     MetricsModule,
     RenderingModule,
     SubscribersModule,
-    TokensModule,
   ],
   providers: [
     QueuesService,
-    MessageComposer,
     DeliveryMessages,
     LeaseResolver,
     ChannelFaults,
@@ -43,7 +41,6 @@ import { SendProcessor } from './send.processor.js';
   exports: [
     DeliveryLogModule,
     QueuesService,
-    MessageComposer,
     LeaseResolver,
     ChannelFaults,
     SendProcessor,

@@ -5,7 +5,6 @@ export { DeliveryLogModule } from './delivery-log.module.js';
 export { DeliveryModule } from './delivery.module.js';
 export { WorkersModule } from './workers.module.js';
 export { SendProcessor } from './send.processor.js';
-export { MessageComposer, LINK_TTL_SECONDS } from './message-composer.js';
 export { LeaseResolver, type Settlement } from './lease-resolver.js';
 export { ChannelFaults, type ChannelFault } from './channel-faults.js';
 export { DeliveryMessages } from './delivery-message.js';

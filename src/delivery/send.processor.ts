@@ -4,7 +4,8 @@ import { CampaignsService } from '../campaigns/index.js';
 import { EmailChannel, SendError, SmsChannel, type SendResult } from '../channels/index.js';
 import { Clock, maskAddress, isConnectionError, reportOutage } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { EnrollmentsRepository, inSendingWindow, respectQuietHours } from '../enrollments/index.js';
+import { Transactions } from '../database/index.js';
+import { EnrollmentLifecycle, inSendingWindow, respectQuietHours } from '../enrollments/index.js';
 import { MetricsService } from '../metrics/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import { ChannelFaults } from './channel-faults.js';
@@ -45,7 +46,8 @@ export class SendProcessor {
     private readonly sms: SmsChannel,
     private readonly resolver: LeaseResolver,
     private readonly faults: ChannelFaults,
-    private readonly enrollments: EnrollmentsRepository,
+    private readonly lifecycle: EnrollmentLifecycle,
+    private readonly transactions: Transactions,
     private readonly subscribers: SubscribersRepository,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
@@ -248,12 +250,10 @@ export class SendProcessor {
   ): Promise<void> {
     const address = (d.channel === 'email' ? d.email : d.phone)!;
     await this.record(() =>
-      this.enrollments.transaction(async (trx) => {
+      this.transactions.run(async (trx) => {
         await this.deliveries.markFailed(d.id, `undeliverable: ${e.message}`, d.attempts, trx);
         await this.subscribers.suppress(address, d.channel, `undeliverable: ${e.message}`, trx);
-        const ended = await this.enrollments.endUndeliverable(trx, d.subscriberId, d.channel);
-        for (const id of ended)
-          await this.deliveries.skipQueued(trx, id, 'cancelled: address undeliverable');
+        await this.lifecycle.endUndeliverable(trx, d.subscriberId, d.channel);
       }),
     );
     this.metrics.delivery(d.channel, 'undeliverable');

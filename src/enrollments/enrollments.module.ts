@@ -6,12 +6,25 @@ import { DeliveryLogModule } from '../delivery/delivery-log.module.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
 import { EnrollmentsService } from './enrollments.service.js';
+import { EnrollmentLifecycle } from './lifecycle.js';
 import { OptOutService } from './opt-out.service.js';
 import { SafetyService } from './safety.service.js';
 
 @Module({
   imports: [CampaignsModule, DeliveryLogModule, SubscribersModule],
-  providers: [EnrollmentsRepository, EnrollmentsService, OptOutService, SafetyService],
-  exports: [EnrollmentsRepository, EnrollmentsService, OptOutService, SafetyService],
+  providers: [
+    EnrollmentsRepository,
+    EnrollmentLifecycle,
+    EnrollmentsService,
+    OptOutService,
+    SafetyService,
+  ],
+  exports: [
+    EnrollmentsRepository,
+    EnrollmentLifecycle,
+    EnrollmentsService,
+    OptOutService,
+    SafetyService,
+  ],
 })
 export class EnrollmentsModule {}

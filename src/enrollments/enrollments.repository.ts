@@ -3,6 +3,7 @@ import { sql, type Transaction } from 'kysely';
 import { Clock } from '../common/index.js';
 import {
   DB,
+  type CancelReason,
   type Channel,
   type Database,
   type Db,
@@ -42,6 +43,22 @@ export class EnrollmentsRepository {
       .executeTakeFirstOrThrow();
   }
 
+  /**
+   * Inserts unless the person already has a live enrolment in the campaign (the partial
+   * unique index): then undefined, and the transaction goes on (a caught unique-key error
+   * would have aborted it).
+   */
+  async insertUnlessEnrolled(trx: Executor, row: NewEnrollment): Promise<Enrollment | null> {
+    const now = this.clock.now();
+    const inserted = await trx
+      .insertInto('enrollments')
+      .values({ created_at: now, updated_at: now, ...row })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return inserted ?? null;
+  }
+
   find(id: string, trx: Executor = this.db): Promise<Enrollment | undefined> {
     return trx.selectFrom('enrollments').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -55,6 +72,7 @@ export class EnrollmentsRepository {
       .executeTakeFirst();
   }
 
+  /** Only EnrollmentLifecycle calls this: it checks the transition first. */
   async update(
     trx: Executor,
     id: string,
@@ -115,8 +133,12 @@ export class EnrollmentsRepository {
     );
   }
 
-  /** Writes many advances in one statement. */
-  async advanceMany(trx: Transaction<Database>, rows: EnrollmentAdvance[]): Promise<void> {
+  /** Writes many advances in one statement, to rows still in one of the `from` states. */
+  async advanceMany(
+    trx: Transaction<Database>,
+    rows: EnrollmentAdvance[],
+    from: readonly EnrollmentStatus[],
+  ): Promise<void> {
     if (rows.length === 0) return;
     const values = sql.join(
       rows.map(
@@ -129,29 +151,28 @@ export class EnrollmentsRepository {
          SET step = v.step, step_key = v.step_key, next_send_at = v.next_send_at, status = v.status,
              updated_at = ${this.clock.now()}
         FROM (VALUES ${values}) AS v(id, step, step_key, next_send_at, status)
-       WHERE e.id = v.id`.execute(trx);
+       WHERE e.id = v.id AND e.status IN (${sql.join(from)})`.execute(trx);
   }
 
-  /**
-   * Ends every live enrolment of a person on a channel whose address can never receive
-   * (a mailbox that does not exist, a landline). Returns the ids it ended.
-   */
-  async endUndeliverable(
+  /** Cancels every enrolment of a person on a channel that is in one of the `from` states. */
+  async cancelAllOn(
     trx: Transaction<Database>,
     subscriberId: string,
     channel: Channel,
+    from: readonly EnrollmentStatus[],
+    reason: CancelReason,
   ): Promise<string[]> {
     const rows = await trx
       .updateTable('enrollments')
       .set({
         status: 'cancelled',
-        cancel_reason: 'undeliverable',
+        cancel_reason: reason,
         next_send_at: null,
         updated_at: this.clock.now(),
       })
       .where('subscriber_id', '=', subscriberId)
       .where('channel', '=', channel)
-      .where('status', 'in', ['pending', 'active', 'paused'])
+      .where('status', 'in', from)
       .returning('id')
       .execute();
     return rows.map((r) => r.id);

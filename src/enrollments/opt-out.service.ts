@@ -2,18 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { maskAddress } from '../common/index.js';
 import { consentText } from '../consent/index.js';
-import type { Channel, Database, Enrollment } from '../database/index.js';
+import { Transactions, type Channel, type Database, type Enrollment } from '../database/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
-import { EnrollmentsService } from './enrollments.service.js';
+import { EnrollmentLifecycle, LIVE_STATUSES, type CancelReason } from './lifecycle.js';
 
 /** Where a request came from, kept with the evidence of an opt-out. */
 export interface OptOutMeta {
   ip: string | null;
   userAgent: string | null;
 }
-
-const LIVE = ['pending', 'active', 'paused'];
 
 /**
  * Opting out and back in, and the evidence of both. Moved from signup's ConsentService: it
@@ -24,9 +22,10 @@ export class OptOutService {
   private readonly logger = new Logger(OptOutService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     private readonly subscribers: SubscribersRepository,
     private readonly enrollments: EnrollmentsRepository,
-    private readonly enrollmentsService: EnrollmentsService,
+    private readonly lifecycle: EnrollmentLifecycle,
   ) {}
 
   /**
@@ -60,15 +59,16 @@ export class OptOutService {
         ip: meta.ip ?? null,
         userAgent: meta.userAgent ?? null,
       });
-      const reason = source === 'sms-keyword' ? 'stop' : 'unsubscribe';
+      const reason: CancelReason = source === 'sms-keyword' ? 'stop' : 'unsubscribe';
       for (const e of await this.enrollments.forSubscriber(subscriberId, trx)) {
-        if (e.channel !== channel || !LIVE.includes(e.status)) continue;
+        if (e.channel !== channel || !(LIVE_STATUSES as readonly string[]).includes(e.status))
+          continue;
         const locked = await this.enrollments.lock(trx, e.id);
-        if (locked) await this.enrollmentsService.cancelLocked(trx, locked, reason);
+        if (locked) await this.lifecycle.cancel(trx, locked, reason);
       }
       return true;
     };
-    const done = opts.trx ? await run(opts.trx) : await this.enrollments.transaction(run);
+    const done = opts.trx ? await run(opts.trx) : await this.transactions.run(run);
     if (done) this.logger.log({ subscriberId, channel, source }, 'opted out');
     return done;
   }
@@ -85,7 +85,7 @@ export class OptOutService {
       else await this.subscribers.suppress(phone, 'sms', 'sms-keyword', t);
     };
     if (trx) await run(trx);
-    else await this.enrollments.transaction(run);
+    else await this.transactions.run(run);
     this.logger.log({ to: maskAddress(phone) }, 'STOP');
   }
 
@@ -108,10 +108,10 @@ export class OptOutService {
       for (const e of all.filter((x) => x.channel === 'sms')) {
         const locked = (await this.enrollments.lock(t, e.id)) as Enrollment;
         if (locked.status === 'pending') {
-          await this.enrollmentsService.activatePending(t, locked);
+          await this.lifecycle.confirm(t, locked);
           confirmed++;
         } else if (locked.status === 'cancelled' && locked.cancel_reason === 'stop') {
-          if (await this.enrollmentsService.restartStopped(t, locked)) restarted++;
+          if (await this.lifecycle.restart(t, locked)) restarted++;
         }
       }
       await this.subscribers.recordConsent(t, {
@@ -125,6 +125,6 @@ export class OptOutService {
       });
       return { known: true, confirmed, restarted };
     };
-    return trx ? run(trx) : this.enrollments.transaction(run);
+    return trx ? run(trx) : this.transactions.run(run);
   }
 }

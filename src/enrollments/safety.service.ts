@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { Clock, notFound } from '../common/index.js';
-import { DB, type Database, type Db, type Subscriber } from '../database/index.js';
+import { Transactions, DB, type Database, type Db, type Subscriber } from '../database/index.js';
 import { Inject } from '@nestjs/common';
 import { SubscribersRepository } from '../subscribers/index.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
 import { EnrollmentsService } from './enrollments.service.js';
+import { EnrollmentLifecycle } from './lifecycle.js';
 
 /** Who lifted a safety hold. */
 export type HoldLifter = 'clinic' | 'operator' | 'patient';
@@ -34,10 +35,12 @@ export class SafetyService {
   private readonly logger = new Logger(SafetyService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     @Inject(DB) private readonly db: Db,
     private readonly subscribers: SubscribersRepository,
     private readonly enrollments: EnrollmentsRepository,
     private readonly enrollmentsService: EnrollmentsService,
+    private readonly lifecycle: EnrollmentLifecycle,
     private readonly clock: Clock,
   ) {}
 
@@ -66,7 +69,7 @@ export class SafetyService {
       if (e.status !== 'active' && e.status !== 'paused') continue;
       const locked = await this.enrollments.lock(trx, e.id);
       if (!locked || (locked.status !== 'active' && locked.status !== 'paused')) continue;
-      await this.enrollmentsService.pauseLocked(trx, locked, null, 'safety');
+      await this.lifecycle.pause(trx, locked, null, 'safety');
       paused++;
     }
     this.logger.warn(
@@ -105,7 +108,7 @@ export class SafetyService {
     by: HoldLifter,
     note: string | null = null,
   ): Promise<{ lifted: boolean; resumed: number }> {
-    const lifted = await this.enrollments.transaction(async (trx) => {
+    const lifted = await this.transactions.run(async (trx) => {
       const subscriber = await this.subscribers.findById(subscriberId, trx);
       if (!subscriber) throw notFound(`subscriber ${subscriberId} not found`);
       const gone = await trx

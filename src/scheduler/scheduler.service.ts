@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CampaignsService, stepAfter, stepToSend } from '../campaigns/index.js';
+import { CampaignsService } from '../campaigns/index.js';
 import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import type { Channel } from '../database/index.js';
+import { Transactions } from '../database/index.js';
 import { DeliveriesRepository, QueuesService } from '../delivery/index.js';
 import {
+  EnrollmentLifecycle,
   EnrollmentsRepository,
   EnrollmentsService,
   followingSendAt,
-  scheduleContextOf,
+  planAdvance,
+  type DueSend,
   type EnrollmentAdvance,
   type ScheduleContext,
 } from '../enrollments/index.js';
@@ -38,6 +40,8 @@ export class SchedulerService {
     private readonly clock: Clock,
     private readonly enrollmentsService: EnrollmentsService,
     private readonly reconciler: Reconciler,
+    private readonly lifecycle: EnrollmentLifecycle,
+    private readonly transactions: Transactions,
   ) {}
 
   /** Claims everything due (in batches), records one delivery per step, then enqueues. */
@@ -57,15 +61,14 @@ export class SchedulerService {
 
   private async runBatch(): Promise<PassResult> {
     const now = this.clock.now();
-    const outcome = await this.enrollments.transaction(async (trx) => {
+    const outcome = await this.transactions.run(async (trx) => {
       if (!(await this.enrollments.tryAdvisoryLock(trx, SCHEDULER_LOCK))) return null;
       const due = await this.enrollments.claimDue(trx, now, this.config.scheduler.batchSize);
       const had = await this.deliveries.keysHad(
         trx,
         due.map((e) => e.id),
       );
-      const rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[] =
-        [];
+      const rows: DueSend[] = [];
       const advances: EnrollmentAdvance[] = [];
       // Daily next-send times depend only on zone, time and channel within one batch:
       // computing each once keeps time-zone maths off the per-row path.
@@ -77,81 +80,38 @@ export class SchedulerService {
         return at;
       };
       for (const e of due) {
-        const campaign = this.campaigns.get(e.campaign_id);
-        if (!campaign) {
-          // A campaign removed from templates (start-up refuses that while people are in
-          // it, but an older instance may still run): stop rather than loop every pass.
+        const plan = planAdvance(
+          e,
+          this.campaigns.get(e.campaign_id),
+          had.get(e.id) ?? new Set<string>(),
+          now,
+          dailyNext,
+        );
+        if (plan.notice?.kind === 'campaign-missing') {
           this.logger.error(
             { enrollmentId: e.id, campaign: e.campaign_id },
             'campaign not found; enrolment cancelled',
           );
-          advances.push({
-            id: e.id,
-            step: e.step,
-            stepKey: e.step_key,
-            nextSendAt: null,
-            status: 'cancelled',
-          });
-          continue;
-        }
-        // By key, against the campaign as it stands: see src/campaigns/step-order.ts.
-        const keys = had.get(e.id) ?? new Set<string>();
-        const step = stepToSend(campaign, e.step_key, keys);
-        if (!step) {
-          advances.push({
-            id: e.id,
-            step: e.step,
-            stepKey: null,
-            nextSendAt: null,
-            status: 'completed',
-          });
-          continue;
-        }
-        if (e.step_key !== null && step.key !== e.step_key) {
+        } else if (plan.notice?.kind === 'step-gone') {
           this.logger.warn(
             {
               enrollmentId: e.id,
               campaign: e.campaign_id,
-              waitingOn: e.step_key,
-              sending: step.key,
+              waitingOn: plan.notice.waitingOn,
+              sending: plan.notice.sending,
             },
             'the step this enrolment waited on is gone; sending the next one it has not had',
           );
         }
-        rows.push({ enrollment_id: e.id, step: e.step, step_key: step.key, channel: e.channel });
-        const nextStep = e.step + 1;
-        const after = stepAfter(campaign, step.key, keys);
-        if (!after) {
-          advances.push({
-            id: e.id,
-            step: nextStep,
-            stepKey: null,
-            nextSendAt: null,
-            status: 'completed',
-          });
-        } else {
-          const ctx = scheduleContextOf(e, campaign);
-          // Interval cadences keep their rhythm from the planned time; daily ones count from today.
-          const base =
-            campaign.cadence.type === 'interval' && e.next_send_at ? e.next_send_at : now;
-          let next =
-            campaign.cadence.type === 'daily' ? dailyNext(ctx) : followingSendAt(base, ctx);
-          if (next.getTime() <= now.getTime()) next = followingSendAt(now, ctx);
-          advances.push({
-            id: e.id,
-            step: nextStep,
-            stepKey: after.key,
-            nextSendAt: next,
-            status: 'active',
-          });
-        }
+        if (plan.send) rows.push(plan.send);
+        advances.push(plan.advance);
       }
       const inserted = await this.deliveries.insertQueued(
         trx,
         rows,
         this.config.delivery.jobCheckMs,
       );
-      await this.enrollments.advanceMany(trx, advances);
+      await this.lifecycle.advance(trx, advances);
       return { claimed: due.length, inserted };
     });
     if (!outcome) return { ran: false, claimed: 0, enqueued: 0 };
@@ -172,7 +132,7 @@ export class SchedulerService {
   async housekeeping(): Promise<{ resumed: number; expired: number }> {
     const ended = await this.enrollments.pausesEnded(this.clock.now(), 1000);
     for (const { id } of ended) await this.enrollmentsService.resume(id);
-    const expired = await this.enrollmentsService.expirePending();
+    const expired = await this.enrollmentsService.expirePending(this.clock.now());
     return { resumed: ended.length, expired };
   }
 }

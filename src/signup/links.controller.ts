@@ -3,12 +3,10 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DateTime } from 'luxon';
 import { CampaignsService } from '../campaigns/index.js';
-import { Inject } from '@nestjs/common';
-import { CONFIG, type AppConfig } from '../config/index.js';
+import { DomainError } from '../common/index.js';
 import type { Channel } from '../database/index.js';
-import { LINK_TTL_SECONDS } from '../delivery/index.js';
 import { OptOutService } from '../enrollments/index.js';
-import { TokensService } from '../tokens/index.js';
+import { LinksService, SenderResolver } from '../links/index.js';
 import { PagesService } from './pages.service.js';
 import { PreferencesService, type PreferencesView } from './preferences.service.js';
 import { requestMeta } from './request-meta.js';
@@ -21,8 +19,8 @@ const CHANNEL_LABEL: Record<Channel, string> = { email: 'email', sms: 'text mess
 @Controller()
 export class LinksController {
   constructor(
-    @Inject(CONFIG) private readonly config: AppConfig,
-    private readonly tokens: TokensService,
+    private readonly links: LinksService,
+    private readonly senders: SenderResolver,
     private readonly optOut: OptOutService,
     private readonly preferences: PreferencesService,
     private readonly campaigns: CampaignsService,
@@ -40,23 +38,16 @@ export class LinksController {
       );
   }
 
-  private unsubscribeTarget(token: string): { subscriberId: string; channel: Channel } | null {
-    const subject = this.tokens.verify('unsubscribe', token);
-    const m = subject ? /^([0-9a-f-]{36})\.(email|sms)$/.exec(subject) : null;
-    return m ? { subscriberId: m[1]!, channel: m[2] as Channel } : null;
-  }
-
   /** A page with a button: link scanners fetch GET URLs, so GET never unsubscribes. */
   @Get('unsubscribe/:token')
   unsubscribePage(@Param('token') token: string, @Res() res: Response): void {
-    const target = this.unsubscribeTarget(token);
+    const target = this.links.openUnsubscribe(token);
     if (!target) return this.badLink(res);
-    const prefs = this.tokens.issue('preferences', target.subscriberId, LINK_TTL_SECONDS);
     res.type('html').send(
       this.pages.render('unsubscribe', 'Unsubscribe', {
         channelLabel: CHANNEL_LABEL[target.channel],
         action: `/unsubscribe/${token}`,
-        preferencesUrl: `/preferences/${prefs}`,
+        preferencesUrl: this.links.preferencesPath(target.subscriberId),
       }),
     );
   }
@@ -69,7 +60,7 @@ export class LinksController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const target = this.unsubscribeTarget(token);
+    const target = this.links.openUnsubscribe(token);
     if (!target) return this.badLink(res);
     await this.optOut.withdraw(
       target.subscriberId,
@@ -77,6 +68,7 @@ export class LinksController {
       'unsubscribe-link',
       requestMeta(req),
     );
+    const sender = await this.senders.resolve(target.clinicId);
     res
       .status(200)
       .type('html')
@@ -84,7 +76,7 @@ export class LinksController {
         this.pages.message(
           "You're unsubscribed",
           [
-            `You will not get any more ${CHANNEL_LABEL[target.channel]} messages from ${this.config.sender.name}.`,
+            `You will not get any more ${CHANNEL_LABEL[target.channel]} messages from ${sender.name}.`,
             'Changed your mind? You can sign up again at any time.',
           ],
           { href: '/', text: 'Sign up again' },
@@ -157,8 +149,9 @@ export class LinksController {
           return;
       }
     } catch (err) {
-      const message = (err as { getResponse?: () => { message?: string } }).getResponse?.().message;
-      if (!message) throw err;
+      // A refused action (a bad time, a safety pause) shows the page again with the reason.
+      if (!(err instanceof DomainError)) throw err;
+      const message = err.message;
       res
         .status(400)
         .type('html')
@@ -169,7 +162,7 @@ export class LinksController {
   }
 
   private async load(token: string): Promise<PreferencesView | null> {
-    const subscriberId = this.tokens.verify('preferences', token);
+    const subscriberId = this.links.openPreferences(token);
     return subscriberId ? this.preferences.view(subscriberId) : null;
   }
 

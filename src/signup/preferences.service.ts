@@ -1,19 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DateTime } from 'luxon';
-import { CampaignsService } from '../campaigns/index.js';
 import { Clock, invalid } from '../common/index.js';
-import type { Channel, Enrollment } from '../database/index.js';
-import { DeliveriesRepository } from '../delivery/index.js';
+import { Transactions, type Channel, type Enrollment } from '../database/index.js';
 import {
   EnrollmentsRepository,
   EnrollmentsService,
   OptOutService,
   SafetyService,
   isValidTimeZone,
-  nextOccurrence,
-  scheduleContextOf,
+  EnrollmentLifecycle,
   parseSendTime,
-  waitAgainFor,
 } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import type { RequestMeta } from './signup.service.js';
@@ -33,12 +29,12 @@ export interface PreferencesView {
 @Injectable()
 export class PreferencesService {
   constructor(
+    private readonly transactions: Transactions,
     private readonly subscribers: SubscribersRepository,
     private readonly enrollments: EnrollmentsRepository,
     private readonly enrollmentsService: EnrollmentsService,
-    private readonly deliveries: DeliveriesRepository,
+    private readonly lifecycle: EnrollmentLifecycle,
     private readonly optOut: OptOutService,
-    private readonly campaigns: CampaignsService,
     private readonly safety: SafetyService,
     private readonly clock: Clock,
   ) {}
@@ -87,17 +83,10 @@ export class PreferencesService {
 
   /** Moves an enrolment to another channel; anything queued on the old one is withdrawn. */
   private async switchChannel(id: string, channel: Channel): Promise<void> {
-    await this.enrollments.transaction(async (trx) => {
+    await this.transactions.run(async (trx) => {
       const e = await this.enrollments.lock(trx, id);
       if (!e || !LIVE.includes(e.status)) return;
-      const withdrawn = await this.deliveries.withdrawQueued(trx, e.id);
-      const campaign = this.campaigns.get(e.campaign_id);
-      const ctx = scheduleContextOf({ ...e, channel }, campaign!);
-      await this.enrollments.update(trx, e.id, {
-        channel,
-        ...waitAgainFor(e, withdrawn),
-        next_send_at: e.status === 'active' ? nextOccurrence(this.clock.now(), ctx) : null,
-      });
+      await this.lifecycle.switchChannel(trx, e, channel);
     });
   }
 

@@ -1,13 +1,9 @@
-import { BadRequestException } from '@nestjs/common';
-import { ZodPipe } from '../common/index.js';
+import { InvalidInput, ZodPipe, type FieldError } from '../common/index.js';
 import { checkContact } from '../subscribers/index.js';
 import { RED_FLAGS, type RedFlagId } from './red-flags.js';
 import { signupSchema, type SignupInput } from './signup.dto.js';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 /** A problem as the form shows it: the field's visible label, what to do, and where to go. */
 export interface FormError {
@@ -48,12 +44,6 @@ export function withDefaultChannel(raw: Record<string, unknown>): Record<string,
   return { ...raw, channel: email ? 'email' : 'sms' };
 }
 
-/** The field errors a 400 carries (ZodPipe's and invalid()'s shape). */
-export function errorsOf(err: BadRequestException): FieldError[] {
-  const response = err.getResponse() as { errors?: FieldError[]; message?: unknown };
-  return response.errors ?? [{ field: '(form)', message: String(response.message) }];
-}
-
 /**
  * Everything wrong with a signup, all at once, in the order of the page: the schema's
  * problems, then the address or number, then consent. One problem per field. `extra` adds
@@ -68,8 +58,8 @@ export function signupProblems(
   try {
     input = pipe.transform(raw);
   } catch (err) {
-    if (!(err instanceof BadRequestException)) throw err;
-    found.push(...errorsOf(err));
+    if (!(err instanceof InvalidInput)) throw err;
+    found.push(...err.errors);
   }
   const text = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined);
   const channel = raw.channel === 'email' || raw.channel === 'sms' ? raw.channel : undefined;
@@ -142,7 +132,7 @@ function advice(e: FieldError): string {
 }
 
 /** The errors as the form shows them, each labelled with its field's visible label. */
-export function formErrors(errors: FieldError[]): FormError[] {
+export function formErrors(errors: readonly FieldError[]): FormError[] {
   return errors.map((e) => {
     const known = FIELDS.find((f) => f.field === e.field);
     const what = advice(e);

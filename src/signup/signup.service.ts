@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Transaction } from 'kysely';
 import { CampaignsService } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Clock, invalid, maskAddress } from '../common/index.js';
-import type { Database, Enrollment, NewEnrollment } from '../database/index.js';
+import { Transactions, type Enrollment, type NewEnrollment, type Tx } from '../database/index.js';
 import { QueuesService, promptly, redisReady } from '../delivery/index.js';
-import { EnrollmentsRepository, EnrollmentsService } from '../enrollments/index.js';
+import { EnrollmentLifecycle, EnrollmentsRepository } from '../enrollments/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import { TokensService } from '../tokens/index.js';
 import { CURRENT_SIGNUP_TEXT, consentText, consentVars } from '../consent/index.js';
@@ -30,8 +29,9 @@ export class SignupService {
   private readonly logger = new Logger(SignupService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     private readonly enrollments: EnrollmentsRepository,
-    private readonly enrollmentsService: EnrollmentsService,
+    private readonly lifecycle: EnrollmentLifecycle,
     private readonly subscribers: SubscribersRepository,
     private readonly queues: QueuesService,
     private readonly tokens: TokensService,
@@ -50,7 +50,7 @@ export class SignupService {
       const flags = RED_FLAGS.filter((f) => (input.redFlags as RedFlagId[]).includes(f.id));
       return { kind: 'get-care', flags, emergency: flags.some((f) => f.emergency) };
     }
-    const campaign = this.enrollmentsService.campaignOf(input.campaign);
+    const campaign = this.lifecycle.campaignOf(input.campaign);
     if (campaign.audience === 'demo' && this.config.env === 'production') {
       throw invalid('campaign', `"${campaign.id}" is a demo and is not offered for signup here`);
     }
@@ -69,7 +69,7 @@ export class SignupService {
     // for a resend, a confirmation the person did ask for). Checked first too, so an outage
     // costs no PostgreSQL work.
     await redisReady(this.queues.connection);
-    const confirmation = await this.enrollments.transaction(async (trx) => {
+    const confirmation = await this.transactions.run(async (trx) => {
       const subscriber = await this.subscribers.findOrCreate(
         trx,
         { email, phone, name: input.name?.trim() || null },
@@ -79,7 +79,11 @@ export class SignupService {
         },
       );
       const live = (await this.enrollments.forSubscriber(subscriber.id, trx)).find(
-        (e) => e.campaign_id === campaign.id && ['pending', 'active', 'paused'].includes(e.status),
+        // The public programme's (a clinic's enrolment of the same person is another one).
+        (e) =>
+          e.campaign_id === campaign.id &&
+          e.clinic_id === null &&
+          ['pending', 'active', 'paused'].includes(e.status),
       );
       await this.subscribers.recordConsent(trx, {
         subscriberId: subscriber.id,
@@ -132,7 +136,7 @@ export class SignupService {
    * confirmation went out a moment ago or too many times).
    */
   private async pendingConfirmation(
-    trx: Transaction<Database>,
+    trx: Tx,
     live: Enrollment | undefined,
     row: Pick<
       NewEnrollment,
@@ -150,28 +154,13 @@ export class SignupService {
       };
       const recent =
         live.confirm_sent_at && now.getTime() - live.confirm_sent_at.getTime() < RESEND_AFTER_MS;
-      if (recent || live.confirm_count >= MAX_CONFIRMATIONS) {
-        await this.enrollments.update(trx, live.id, latest);
-        return null;
-      }
-      const count = live.confirm_count + 1;
-      await this.enrollments.update(trx, live.id, {
-        ...latest,
-        confirm_sent_at: now,
-        confirm_count: count,
-      });
-      return { id: live.id, count };
+      const resend = !recent && live.confirm_count < MAX_CONFIRMATIONS;
+      const row = await this.lifecycle.refreshPending(trx, live, latest, resend);
+      return resend ? { id: row.id, count: row.confirm_count } : null;
     }
-    const created = await this.enrollments.insert(trx, {
-      ...values,
-      status: 'pending',
-      step: 0,
-      next_send_at: null,
-      source: 'web-form',
-      confirm_sent_at: now,
-      confirm_count: 1,
-    });
-    return { id: created.id, count: 1 };
+    // Null: a signup at the same moment made it first, and sends its confirmation.
+    const created = await this.lifecycle.signUp(trx, values);
+    return created ? { id: created.id, count: created.confirm_count } : null;
   }
 
   /**
@@ -200,7 +189,7 @@ export class SignupService {
   async confirm(token: string, meta: RequestMeta): Promise<'confirmed' | 'already' | 'invalid'> {
     const enrollmentId = this.tokens.verify('confirm', token);
     if (!enrollmentId) return 'invalid';
-    return this.enrollments.transaction(async (trx) => {
+    return this.transactions.run(async (trx) => {
       const e = await this.enrollments.lock(trx, enrollmentId);
       if (!e || e.status === 'cancelled') return 'invalid';
       if (e.status !== 'pending') return 'already';
@@ -208,7 +197,7 @@ export class SignupService {
       const address = e.channel === 'email' ? subscriber.email : subscriber.phone;
       // Confirming is the person opting (back) in themselves: lift an earlier opt-out.
       if (address) await this.subscribers.unsuppress(address, trx);
-      await this.enrollmentsService.activatePending(trx, e);
+      await this.lifecycle.confirm(trx, e);
       await this.subscribers.recordConsent(trx, {
         subscriberId: e.subscriber_id,
         kind: 'confirmed',

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { Clock, invalid } from '../common/index.js';
+import { Clock, invalid, TooManyRequests } from '../common/index.js';
 import { QueuesService } from '../delivery/index.js';
 import { MetricsService } from '../metrics/index.js';
 
@@ -90,20 +90,14 @@ export class SmsGuard {
   }
 
   /** The answer for a refused signup: honest, the same for every number, nothing stored. */
-  static refusalError(refusal: SmsRefusal): HttpException {
+  static refusalError(refusal: SmsRefusal): TooManyRequests {
     const problem =
       refusal === 'hourly-cap'
         ? 'we are not sending signup texts for a while; try again in an hour, or sign up by email'
         : 'too many signup texts to this number; try again tomorrow, or sign up by email';
-    return new HttpException(
-      {
-        statusCode: 429,
-        error: 'Too Many Requests',
-        message: `phone: ${problem}`,
-        errors: [{ field: 'phone', message: problem }],
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+    return new TooManyRequests(`phone: ${problem}`, {
+      errors: [{ field: 'phone', message: problem }],
+    });
   }
 
   private hash(phone: string): string {

@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { Clock } from '../common/index.js';
-import { DB, type Channel, type Database, type Db, type Subscriber } from '../database/index.js';
+import {
+  DB,
+  type Channel,
+  type ConsentKind,
+  type Database,
+  type Db,
+  type Subscriber,
+} from '../database/index.js';
 
 type Executor = Db | Transaction<Database>;
 
@@ -62,7 +69,7 @@ export class SubscribersRepository {
     trx: Executor,
     event: {
       subscriberId: string;
-      kind: string;
+      kind: ConsentKind;
       channel: Channel;
       source: string;
       textVersion?: string | null;
@@ -73,6 +80,11 @@ export class SubscribersRepository {
       words?: string | null;
       ip?: string | null;
       userAgent?: string | null;
+      /** A clinic's attestation: the clinic, how and when the person agreed, who took it. */
+      clinicId?: string | null;
+      method?: string | null;
+      obtainedAt?: Date | null;
+      collectedBy?: string | null;
     },
   ): Promise<void> {
     await trx
@@ -89,6 +101,10 @@ export class SubscribersRepository {
         words: event.words ?? null,
         ip: event.ip ?? null,
         user_agent: event.userAgent ?? null,
+        clinic_id: event.clinicId ?? null,
+        method: event.method ?? null,
+        obtained_at: event.obtainedAt ?? null,
+        collected_by: event.collectedBy ?? null,
       })
       .execute();
   }

@@ -9,7 +9,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import twilio from 'twilio';
 import { ZodPipe } from '../common/index.js';
 import { MAX_INBOUND_LENGTH, inboundSmsSchema, type InboundSms } from './inbound.dto.js';
 import { InboundService } from './inbound.service.js';
@@ -48,11 +47,9 @@ export class InboundController {
     @Body(new ZodPipe(inboundSmsSchema)) sms: InboundSms,
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
-    const { reply } = await this.inbound.receive(sms);
+    const twiml = await this.inbound.answer(sms);
     // Set here, not with @Header, which would also label a 400's JSON as XML.
     res.type('text/xml');
-    const twiml = new twilio.twiml.MessagingResponse();
-    if (reply) twiml.message(reply);
-    return twiml.toString();
+    return twiml;
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
+import twilio from 'twilio';
 import { maskPhone } from '../common/index.js';
 import type { Database, Subscriber } from '../database/index.js';
 import { EnrollmentsRepository, OptOutService, SafetyService } from '../enrollments/index.js';
@@ -43,6 +44,14 @@ export class InboundService {
     private readonly optOut: OptOutService,
     private readonly replies: SmsReplies,
   ) {}
+
+  /** What Twilio gets back for a message: TwiML, with our reply if there is one. */
+  async answer(msg: InboundSms): Promise<string> {
+    const { reply } = await this.receive(msg);
+    const twiml = new twilio.twiml.MessagingResponse();
+    if (reply) twiml.message(reply);
+    return twiml.toString();
+  }
 
   async receive(msg: InboundSms): Promise<InboundOutcome> {
     const reading = read(msg.body);

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import type { Subscriber } from '../database/index.js';
-import { MessageComposer } from '../delivery/index.js';
 import { EnrollmentsRepository } from '../enrollments/index.js';
+import { MessageComposer, SenderResolver } from '../links/index.js';
 import { Renderer } from '../rendering/index.js';
 import type { InboundKind } from './inbound-intent.js';
 
@@ -29,6 +29,7 @@ export class SmsReplies {
     private readonly campaigns: CampaignsService,
     private readonly enrollments: EnrollmentsRepository,
     private readonly composer: MessageComposer,
+    private readonly senders: SenderResolver,
     private readonly renderer: Renderer,
   ) {}
 
@@ -38,10 +39,13 @@ export class SmsReplies {
     score: number | null = null,
   ): Promise<string> {
     const campaign = await this.campaignFor(subscriber);
+    // Inbound texts carry no clinic yet: the answer comes from the service.
+    const sender = await this.senders.resolve(null);
     const ctx = this.composer.context(
       campaign,
       0,
       { subscriberId: subscriber?.id ?? NIL_UUID, name: subscriber?.name ?? null, channel: 'sms' },
+      sender,
       score === null ? {} : { score },
     );
     return this.renderer.renderSystemSms(TEMPLATE[kind], ctx, { footer: false }).body;

@@ -1,15 +1,15 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiConsumes, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ZodPipe } from '../common/index.js';
-import { DeliveriesRepository } from '../delivery/index.js';
 import { statusCallbackSchema, type StatusCallback } from './status.dto.js';
+import { StatusService } from './status.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 
 /** Twilio reports what became of each SMS we sent: delivered, or not. */
 @ApiTags('webhooks')
 @Controller('webhooks/twilio')
 export class StatusController {
-  constructor(private readonly deliveries: DeliveriesRepository) {}
+  constructor(private readonly statuses: StatusService) {}
 
   @Post('status')
   @HttpCode(204)
@@ -20,14 +20,7 @@ export class StatusController {
   @ApiResponse({ status: 204, description: 'recorded (or not ours, or not a final status)' })
   @ApiResponse({ status: 400, description: 'a field is missing or malformed' })
   @ApiResponse({ status: 403, description: 'bad or missing signature, or Twilio not configured' })
-  async status(@Body(new ZodPipe(statusCallbackSchema)) body: StatusCallback): Promise<void> {
-    if (body.MessageStatus === 'delivered' || body.MessageStatus === 'read') {
-      await this.deliveries.markDelivered(body.MessageSid);
-    } else if (body.MessageStatus === 'undelivered' || body.MessageStatus === 'failed') {
-      await this.deliveries.markUndelivered(
-        body.MessageSid,
-        `Twilio ${body.MessageStatus}${body.ErrorCode ? ` (error ${body.ErrorCode})` : ''}`,
-      );
-    }
+  status(@Body(new ZodPipe(statusCallbackSchema)) body: StatusCallback): Promise<void> {
+    return this.statuses.record(body);
   }
 }

@@ -1,5 +1,4 @@
 import {
-  ForbiddenException,
   Inject,
   Injectable,
   Logger,
@@ -8,10 +7,10 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import twilio from 'twilio';
+import { Forbidden } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 
-const forbidden = (message: string) =>
-  new ForbiddenException({ statusCode: 403, error: 'Forbidden', message });
+const forbidden = (message: string) => new Forbidden(message);
 
 /**
  * Lets a request through only if Twilio signed it: X-Twilio-Signature is an HMAC of the public

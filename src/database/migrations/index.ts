@@ -4,6 +4,7 @@ import * as m0002 from './0002-consent-lifecycle.js';
 import * as m0003 from './0003-delivery-leases.js';
 import * as m0004 from './0004-safety-and-evidence.js';
 import * as m0005 from './0005-step-keys.js';
+import * as m0006 from './0006-clinics.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the build needs no file globbing. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-delivery-leases': m0003,
   '0004-safety-and-evidence': m0004,
   '0005-step-keys': m0005,
+  '0006-clinics': m0006,
 };

@@ -1,0 +1,11 @@
+export { LinksModule } from './links.module.js';
+export { LinksService, LINK_TTL_SECONDS, CONFIRM_TTL_SECONDS } from './links.service.js';
+export { MessageComposer } from './message-composer.js';
+export {
+  SenderResolver,
+  CLINIC_DIRECTORY,
+  type ClinicDirectory,
+  type ClinicIdentity,
+  type SenderIdentity,
+} from './sender-resolver.js';
+export type { UnsubscribeTarget } from './unsubscribe-target.js';
