@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../src/config/index.js';
-import { JobName, QueueName, QueuesService } from '../src/delivery/index.js';
+import { JobName, QueueName, QueuesService, type DeliveryJobRef } from '../src/delivery/index.js';
 import { createRedis } from '../src/delivery/redis.js';
 import { deleteKeys, median, usedMemory, type BenchContext, type Figure } from './harness.js';
 
@@ -15,7 +15,11 @@ export async function benchMemory(
   k: number,
 ): Promise<{ figures: Figure[]; knobs: Record<string, unknown> }> {
   const deliveries = () =>
-    Array.from({ length: k }, () => ({ id: randomUUID(), channel: 'email' as const }));
+    Array.from({ length: k }, (): DeliveryJobRef => ({
+      id: randomUUID(),
+      channel: 'email',
+      clinicId: null,
+    }));
 
   const appJobs = async (prefix: string): Promise<Sample> => {
     const queues = new QueuesService(
@@ -36,7 +40,7 @@ export async function benchMemory(
           await queue.addBulk(
             list.slice(i, i + 1000).map((d) => ({
               name: JobName.SendDelivery,
-              data: { deliveryId: d.id },
+              data: { deliveryId: d.id, clinicId: d.clinicId },
               opts: { jobId: d.id },
             })),
           );
@@ -92,8 +96,8 @@ async function measure(
   prefix: string,
   k: number,
   queue: Queue,
-  list: { id: string; channel: 'email' }[],
-  how: { add(list: { id: string; channel: 'email' }[]): Promise<void>; close(): Promise<void> },
+  list: DeliveryJobRef[],
+  how: { add(list: DeliveryJobRef[]): Promise<void>; close(): Promise<void> },
 ): Promise<Sample> {
   const dropKeys = ctx.cleanup.add(`delete ${prefix} keys`, () =>
     deleteKeys(ctx.redis, `${prefix}:*`),

@@ -157,7 +157,11 @@ async function rawAddBulk(ctx: BenchContext, prefix: string, n: number): Promise
   });
   const jobs = Array.from({ length: n }, () => {
     const id = randomUUID();
-    return { name: JobName.SendDelivery, data: { deliveryId: id }, opts: { jobId: id } };
+    return {
+      name: JobName.SendDelivery,
+      data: { deliveryId: id, clinicId: null },
+      opts: { jobId: id },
+    };
   });
   await queue.waitUntilReady();
   const ms = await timeMs(async () => {

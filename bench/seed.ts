@@ -42,8 +42,8 @@ export async function seedQueuedDeliveries(
   channel: Channel,
   timezone: string,
   tag: string,
-): Promise<{ id: string; channel: Channel }[]> {
-  const { rows } = await sql<{ id: string; channel: Channel }>`
+): Promise<{ id: string; channel: Channel; clinicId: null }[]> {
+  const { rows } = await sql<{ id: string; channel: Channel; clinicId: null }>`
     WITH s AS (
       INSERT INTO subscribers (email, phone, name)
       SELECT CASE WHEN ${channel} = 'email'
@@ -63,7 +63,7 @@ export async function seedQueuedDeliveries(
     )
     INSERT INTO deliveries (enrollment_id, step, step_key, channel, status)
     SELECT id, 0, 'welcome', ${channel}, 'queued' FROM e
-    RETURNING id, channel`.execute(db);
+    RETURNING id, channel, NULL::uuid AS "clinicId"`.execute(db);
   return rows;
 }
 

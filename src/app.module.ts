@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/index.js';
 import { CampaignsModule } from './campaigns/index.js';
 import { ChannelsModule } from './channels/index.js';
+import { ClinicDirectoryModule, ClinicsModule } from './clinics/index.js';
 import { CommonModule } from './common/index.js';
 import { ConsentModule } from './consent/index.js';
 import {
@@ -47,13 +48,15 @@ export class AppModule {
         ChannelsModule,
         MetricsModule,
         DeliveryModule,
+        // Every role: workers send clinic patients' messages under the clinic's name.
+        ClinicDirectoryModule,
         ...(runsWorker(config.role) ? [WorkersModule] : []),
         EnrollmentsModule,
         SchedulerModule.forRoot({ loop: runsScheduler(config.role) }),
         SignupModule,
         ...(runsApi(config.role) ? [SignupPagesModule] : []),
         HealthModule,
-        ...(runsApi(config.role) ? [AdminModule, WebhooksModule] : []),
+        ...(runsApi(config.role) ? [ClinicsModule, AdminModule, WebhooksModule] : []),
       ],
     };
   }

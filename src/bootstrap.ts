@@ -1,8 +1,14 @@
 import express from 'express';
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { HttpErrorFilter, type ErrorPages } from './common/index.js';
+import {
+  addSecuritySchemes,
+  ErrorBody,
+  FieldErrorBody,
+  HttpErrorFilter,
+  type ErrorPages,
+} from './common/index.js';
 import { runsApi, type AppConfig } from './config/index.js';
 import { mountQueueDashboard } from './admin/index.js';
 import { strandedBy, type Campaign } from './campaigns/index.js';
@@ -53,14 +59,22 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.useGlobalFilters(new HttpErrorFilter(runsApi(config.role) ? pagesOf(app) : undefined));
   if (runsApi(config.role)) mountQueueDashboard(app, config);
-  const doc = new DocumentBuilder()
-    .setTitle('selfcare-drip')
-    .setDescription('Daily self-care tips for upper-back pain, by email or SMS.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
+  SwaggerModule.setup('docs', app, () => createOpenApiDocument(app));
   return app;
+}
+
+/** The OpenAPI document that /docs and /docs-json serve, generated from the controllers. */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = addSecuritySchemes(
+    new DocumentBuilder()
+      .setTitle('selfcare-drip')
+      .setDescription(
+        'Daily self-care tips for upper-back pain, by email or SMS. Every error answers JSON ' +
+          '`{statusCode, error, message}`, with `errors: [{field, message}]` for bad input.',
+      )
+      .setVersion('1'),
+  ).build();
+  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody, FieldErrorBody] });
 }
 
 /** The site's own page layout for errors shown to browsers (503 during an outage). */

@@ -787,7 +787,9 @@ describe('mutation guards', () => {
       });
     const rendered = async (deliveryId: string) => {
       const d = (await repo().loadForSend(deliveryId))!;
-      const built = t.get(DeliveryMessages).build(d, t.get(CampaignsService).get(d.campaignId)!);
+      const built = await t
+        .get(DeliveryMessages)
+        .build(d, t.get(CampaignsService).get(d.campaignId)!);
       return built.channel === 'sms' ? built.message.body : '';
     };
     const settle = async (deliveryId: string) =>
@@ -1243,9 +1245,9 @@ describe('mutation guards', () => {
           created_at: new Date(clock.now().getTime() - 5 * 86_400_000),
         })
         .execute();
-      expect(await scheduler().housekeeping()).toEqual({ resumed: 0, expired: 1 });
+      expect(await scheduler().housekeeping()).toEqual({ resumed: 0, expired: 1, forgotten: 0 });
       clock.advance(120_000);
-      expect(await scheduler().housekeeping()).toEqual({ resumed: 1, expired: 0 });
+      expect(await scheduler().housekeeping()).toEqual({ resumed: 1, expired: 0, forgotten: 0 });
       expect((await enrolment(paused)).status).toBe('active');
     });
   });
@@ -1265,7 +1267,9 @@ describe('mutation guards', () => {
       const lostEmail = await queued('email');
       const lostSms = await queued('sms');
       const fine = await queued('email');
-      await t.get(QueuesService).enqueueDeliveries([{ id: fine.deliveryId, channel: 'email' }]);
+      await t
+        .get(QueuesService)
+        .enqueueDeliveries([{ id: fine.deliveryId, channel: 'email', clinicId: null }]);
       const requeued = await queued('email');
       await inFlight(requeued.deliveryId, 0);
       const gone = await queued('sms', { step: 42 });
@@ -1353,7 +1357,9 @@ describe('mutation guards', () => {
       const found = await queued('sms');
       await inFlight(found.deliveryId, 0);
       const d = (await repo().loadForSend(found.deliveryId))!;
-      const built = t.get(DeliveryMessages).build(d, t.get(CampaignsService).get(d.campaignId)!);
+      const built = await t
+        .get(DeliveryMessages)
+        .build(d, t.get(CampaignsService).get(d.campaignId)!);
       const msg = await twilioSdk(twilio.accountSid, twilio.authToken, {
         httpClient: new TwilioRequestClient(new URL(twilio.url), 5_000),
       }).messages.create({

@@ -649,7 +649,7 @@ describe('running instances of the built service (node main.js)', () => {
     expect(during).toMatch(
       // The first error is a refused connection, or the reset of (or a write to) one open when
       // Redis stopped.
-      /redis unreachable: (ECONNREFUSED 127\.0\.0\.1:\d+|read ECONNRESET|write EPIPE); further errors are counted, not logged/,
+      /redis unreachable: (ECONNREFUSED 127\.0\.0\.1:\d+|(read|write) (ECONNRESET|EPIPE)); further errors are counted, not logged/,
     );
     console.log(
       `Redis down: /health ${health.ms} ms, POST /subscriptions ${signup.ms} ms; ` +

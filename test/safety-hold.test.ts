@@ -372,7 +372,12 @@ describe('safety holds, inbound atomicity and consent words', () => {
               .where('phone', '=', phone)
               .executeTakeFirstOrThrow(),
           );
-        const evidence = await api.get(ConsentService).evidence(subscriber.id);
+        const evidence = await api
+          .get(ConsentService)
+          .evidence(
+            subscriber.id,
+            await api.get(EnrollmentsRepository).forSubscriber(subscriber.id),
+          );
         const [requested, , withdrawn] = evidence.consentEvents;
         expect(requested).toMatchObject({
           kind: 'requested',
@@ -395,7 +400,12 @@ describe('safety holds, inbound atomicity and consent words', () => {
         .set({ text: null, campaign_id: null })
         .where('subscriber_id', '=', bySms.subscriberId)
         .execute();
-      const evidence = await api.get(ConsentService).evidence(bySms.subscriberId);
+      const evidence = await api
+        .get(ConsentService)
+        .evidence(
+          bySms.subscriberId,
+          await api.get(EnrollmentsRepository).forSubscriber(bySms.subscriberId),
+        );
       expect(evidence.consentEvents).toEqual([
         expect.objectContaining({ kind: 'enrolled', textStored: false, text: expect.any(String) }),
       ]);

@@ -161,7 +161,7 @@ describe('checks the worker makes just before sending', () => {
   const renderedSms = async (deliveryId: string) => {
     const d = (await api.get(DeliveriesRepository).loadForSend(deliveryId))!;
     const campaign = api.get(CampaignsService).get(d.campaignId)!;
-    const built = api.get(DeliveryMessages).build(d, campaign);
+    const built = await api.get(DeliveryMessages).build(d, campaign);
     return built.channel === 'sms' ? built.message.body : '';
   };
 

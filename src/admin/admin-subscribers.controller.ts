@@ -1,7 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { z } from 'zod';
-import { ZodPipe } from '../common/index.js';
+import { ApiErrors, ApiZodBody, ZodPipe } from '../common/index.js';
+import { ConsentExportDto, HoldLiftedDto, SafetyStatusDto, SubscriberRefDto } from './admin.dto.js';
 import { AdminSubscribersService } from './admin-subscribers.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
@@ -11,8 +19,15 @@ const liftSchema = z.strictObject({
 });
 type LiftInput = z.output<typeof liftSchema>;
 
+const ID = ApiParam({ name: 'id', format: 'uuid', description: 'a malformed id answers 404' });
+const NOT_FOUND = {
+  status: 404,
+  message: 'subscriber 1b4e28ba-2fa1-11d2-883f-0016d3cca427 not found',
+} as const;
+
 @ApiTags('admin')
-@ApiBearerAuth()
+@ApiBearerAuth('admin')
+@ApiErrors({ status: 401, message: 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong' }, 503)
 @UseGuards(AdminTokenGuard)
 @Controller('api/v1/admin/subscribers')
 export class AdminSubscribersController {
@@ -20,14 +35,22 @@ export class AdminSubscribersController {
 
   @Get()
   @ApiOperation({ summary: 'Find a subscriber by email or phone' })
-  @ApiQuery({ name: 'email', required: false })
-  @ApiQuery({ name: 'phone', required: false })
+  @ApiQuery({ name: 'email', required: false, description: 'looked up first when both are given' })
+  @ApiQuery({ name: 'phone', required: false, description: 'international format, +14155550123' })
+  @ApiOkResponse({ type: SubscriberRefDto })
+  @ApiErrors(
+    { status: 400, message: 'email: give email or phone' },
+    { status: 404, message: 'no subscriber with that email' },
+  )
   find(@Query('email') email?: unknown, @Query('phone') phone?: unknown) {
     return this.people.find({ email, phone });
   }
 
   @Get(':id/consent')
   @ApiOperation({ summary: 'Export the consent evidence of one person as JSON' })
+  @ID
+  @ApiOkResponse({ type: ConsentExportDto })
+  @ApiErrors(NOT_FOUND)
   consentEvidence(@Param('id') id: string) {
     return this.people.consentEvidence(id);
   }
@@ -36,6 +59,9 @@ export class AdminSubscribersController {
   @ApiOperation({
     summary: 'The safety hold of one person, and every warning sign and lift on record',
   })
+  @ID
+  @ApiOkResponse({ type: SafetyStatusDto })
+  @ApiErrors(NOT_FOUND)
   safetyStatus(@Param('id') id: string) {
     return this.people.safetyStatus(id);
   }
@@ -46,16 +72,17 @@ export class AdminSubscribersController {
     summary:
       'Lift a safety hold after a clinician has been in touch: resumes every tip it paused, on every channel',
   })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['by'],
-      properties: {
-        by: { type: 'string', enum: ['clinic', 'operator'] },
-        note: { type: 'string', maxLength: 500, example: 'Seen by Dr Lee on 2 March; cleared.' },
+  @ID
+  @ApiZodBody(liftSchema, {
+    examples: {
+      clinic: {
+        summary: 'The clinic has been in touch',
+        value: { by: 'clinic', note: 'Seen by Dr Lee on 2 March; cleared.' },
       },
     },
   })
+  @ApiOkResponse({ type: HoldLiftedDto, description: 'What it did, and the hold as it now stands' })
+  @ApiErrors({ status: 400, message: 'by: must be "clinic" or "operator"' }, NOT_FOUND)
   liftHold(@Param('id') id: string, @Body(new ZodPipe(liftSchema)) body: LiftInput) {
     return this.people.liftHold(id, body.by, body.note ?? null);
   }

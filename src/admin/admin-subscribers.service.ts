@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { invalid, notFound } from '../common/index.js';
 import { ConsentService } from '../consent/index.js';
-import { SafetyService, type HoldLifter } from '../enrollments/index.js';
+import { EnrollmentsRepository, SafetyService, type HoldLifter } from '../enrollments/index.js';
 import { SubscribersRepository, normaliseEmail, normalisePhone } from '../subscribers/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -13,6 +13,7 @@ export class AdminSubscribersService {
     private readonly subscribers: SubscribersRepository,
     private readonly consent: ConsentService,
     private readonly safety: SafetyService,
+    private readonly enrollments: EnrollmentsRepository,
   ) {}
 
   /** The person with this email address or, failing that, phone number. */
@@ -34,8 +35,8 @@ export class AdminSubscribersService {
     throw invalid('email', 'give email or phone');
   }
 
-  consentEvidence(id: string) {
-    return this.consent.evidence(known(id));
+  async consentEvidence(id: string) {
+    return this.consent.evidence(known(id), await this.enrollments.forSubscriber(known(id)));
   }
 
   safetyStatus(id: string) {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { ClinicsModule } from '../clinics/index.js';
 import { ConsentModule } from '../consent/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
@@ -7,6 +8,7 @@ import { RenderingModule } from '../rendering/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { AdminCampaignsController } from './admin-campaigns.controller.js';
 import { AdminCampaignsService } from './admin-campaigns.service.js';
+import { AdminClinicsController } from './admin-clinics.controller.js';
 import { AdminDeliveriesController } from './admin-deliveries.controller.js';
 import { AdminDeliveriesService } from './admin-deliveries.service.js';
 import { AdminEnrollmentsController } from './admin-enrollments.controller.js';
@@ -17,6 +19,7 @@ import { AdminTokenGuard } from './admin-token.guard.js';
 @Module({
   imports: [
     CampaignsModule,
+    ClinicsModule,
     ConsentModule,
     DeliveryModule,
     EnrollmentsModule,
@@ -28,6 +31,7 @@ import { AdminTokenGuard } from './admin-token.guard.js';
     AdminSubscribersController,
     AdminCampaignsController,
     AdminDeliveriesController,
+    AdminClinicsController,
   ],
   providers: [
     AdminTokenGuard,

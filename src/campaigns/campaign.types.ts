@@ -1,4 +1,5 @@
-import type { Cadence } from '../enrollments/index.js';
+/** How often a campaign sends: every day at the person's time, or every fixed interval. */
+export type Cadence = { type: 'daily' } | { type: 'interval'; everyMs: number };
 
 export interface EmailVariant {
   subject: string;

@@ -1,5 +1,10 @@
 export interface EmailMessage {
   to: string;
+  /**
+   * The display name of From (a clinic's name). The address, and the envelope sender, stay
+   * MAIL_FROM's: that domain signs the mail. Unset: MAIL_FROM as configured.
+   */
+  fromName?: string;
   subject: string;
   html: string;
   text: string;
@@ -16,8 +21,23 @@ export interface EmailMessage {
 
 export interface SmsMessage {
   to: string;
+  /** A number or messaging service sid (`MG...`) to send from; unset: the channel's own. */
+  from?: string;
   body: string;
   reference: string;
+}
+
+/**
+ * The From of an email: MAIL_FROM as configured, or its address under another display name
+ * (nodemailer quotes and encodes it). Control characters cannot reach the header.
+ */
+export function fromHeader(
+  mailFrom: string,
+  name?: string,
+): string | { name: string; address: string } {
+  const shown = name?.replace(/\p{Cc}+/gu, ' ').trim();
+  if (!shown) return mailFrom;
+  return { name: shown, address: (/<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom).trim() };
 }
 
 export interface SendResult {

@@ -286,6 +286,24 @@ describe('classifyTwilioError: who is at fault for a Twilio failure', () => {
     });
   });
 
+  it.each([21212, 21606, 21659, 21660, 21701, 21703, 21704, 21705, 30032])(
+    "sender code %i fails only the message when it went from a sender of its own (a clinic's)",
+    (code) => {
+      expect(classifyTwilioError({ status: 400, code }, 'own')).toEqual({
+        kind: 'message',
+        label: `Twilio 400 error ${code}: the message's own sender was refused`,
+      });
+      // From TWILIO_FROM it is the channel's setup: every text would fail, so it pauses.
+      expect(classifyTwilioError({ status: 400, code }, 'channel').kind).toBe('config');
+      expect(classifyTwilioError({ status: 400, code }).kind).toBe('config');
+    },
+  );
+
+  it('a message with its own sender still pauses the channel for account faults', () => {
+    expect(classifyTwilioError({ status: 401, code: 20003 }, 'own').kind).toBe('config');
+    expect(classifyTwilioError({ status: 400, code: 21211 }, 'own').kind).toBe('recipient');
+  });
+
   it('a recipient code wins over a 4xx status, a config code over a recipient-looking status', () => {
     expect(classifyTwilioError({ status: 404, code: 21211 }).kind).toBe('recipient');
     expect(classifyTwilioError({ status: 400, code: 21212 }).kind).toBe('config');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import {
   EmailChannel,
+  fromHeader,
   SmsChannel,
   type EmailMessage,
   type LookupResult,
@@ -45,7 +46,7 @@ export class OutboxEmailChannel extends EmailChannel {
 
   async send(m: EmailMessage): Promise<SendResult> {
     const info = await this.builder.sendMail({
-      from: this.from,
+      from: fromHeader(this.from, m.fromName),
       to: m.to,
       subject: m.subject,
       html: m.html,
@@ -65,7 +66,10 @@ export class OutboxEmailChannel extends EmailChannel {
   }
 }
 
-/** Writes each SMS as a small text file: To, From, then the body. */
+/**
+ * Writes each SMS as a small text file: To, From (the message's own sender, else the
+ * channel's), then the body.
+ */
 export class OutboxSmsChannel extends SmsChannel {
   readonly name = 'outbox';
 
@@ -79,7 +83,8 @@ export class OutboxSmsChannel extends SmsChannel {
   async send(m: SmsMessage): Promise<SendResult> {
     await mkdir(this.dir, { recursive: true });
     const file = `${fileStem(m.reference)}.sms.txt`;
-    await writeWhole(join(this.dir, file), `To: ${m.to}\nFrom: ${this.from}\n\n${m.body}\n`);
+    const from = m.from ?? this.from;
+    await writeWhole(join(this.dir, file), `To: ${m.to}\nFrom: ${from}\n\n${m.body}\n`);
     return { providerId: `outbox:${file}` };
   }
 

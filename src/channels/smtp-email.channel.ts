@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import {
   EmailChannel,
+  fromHeader,
   SendError,
   type EmailMessage,
   type FaultKind,
@@ -94,7 +95,7 @@ export class SmtpEmailChannel extends EmailChannel {
     let timer: NodeJS.Timeout | undefined;
     try {
       const sending = this.transport.sendMail({
-        from: this.from,
+        from: fromHeader(this.from, m.fromName),
         to: m.to,
         subject: m.subject,
         html: m.html,

@@ -61,6 +61,11 @@ const RECIPIENT_CODES = new Set([21211, 21214, 21217, 21610, 21612, 21614]);
 const CONFIG_CODES = new Set([
   20003, 20005, 20008, 20404, 21212, 21603, 21606, 21659, 21660, 21701, 21703, 21704, 21705, 30032,
 ]);
+/**
+ * Of those, the ones about the From number or messaging service. When a message carries a
+ * sender of its own (a clinic's number), they are that sender's fault, not the channel's.
+ */
+const SENDER_CODES = new Set([21212, 21606, 21659, 21660, 21701, 21703, 21704, 21705, 30032]);
 /** Network failures before the request left: nothing can have been sent. */
 const NOT_SENT_NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
@@ -71,8 +76,15 @@ export interface TwilioFailure {
   details?: { retry_after_ms?: number };
 }
 
-/** Sorts a Twilio REST failure by who is at fault (see FaultKind). */
-export function classifyTwilioError(e: TwilioFailure): {
+/**
+ * Sorts a Twilio REST failure by who is at fault (see FaultKind). `sender`: whether the
+ * message went from the channel's own TWILIO_FROM or from a sender of its own (a clinic's).
+ * A clinic's refused number fails that message only: it must not pause every clinic's texts.
+ */
+export function classifyTwilioError(
+  e: TwilioFailure,
+  sender: 'channel' | 'own' = 'channel',
+): {
   kind: FaultKind;
   label: string;
   retryAfterMs?: number;
@@ -82,6 +94,8 @@ export function classifyTwilioError(e: TwilioFailure): {
   if (e.status === 429 || code === 20429 || code === 14107)
     return { kind: 'rate-limit', label, retryAfterMs: e.details?.retry_after_ms };
   if (code && RECIPIENT_CODES.has(code)) return { kind: 'recipient', label };
+  if (code && sender === 'own' && SENDER_CODES.has(code))
+    return { kind: 'message', label: `${label}: the message's own sender was refused` };
   if ((code && CONFIG_CODES.has(code)) || e.status === 401 || e.status === 403)
     return { kind: 'config', label };
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
@@ -122,14 +136,9 @@ export class TwilioSmsChannel extends SmsChannel {
     });
   }
 
-  private get usesService(): boolean {
-    return this.opts.from.startsWith('MG');
-  }
-
   async send(m: SmsMessage): Promise<SendResult> {
-    const sender = this.usesService
-      ? { messagingServiceSid: this.opts.from }
-      : { from: this.opts.from };
+    const from = m.from ?? this.opts.from;
+    const sender = isService(from) ? { messagingServiceSid: from } : { from };
     try {
       const message = await this.client.messages.create({
         to: m.to,
@@ -139,7 +148,7 @@ export class TwilioSmsChannel extends SmsChannel {
       });
       return { providerId: message.sid };
     } catch (err) {
-      throw toSendError(err);
+      throw toSendError(err, from === this.opts.from ? 'channel' : 'own');
     }
   }
 
@@ -154,7 +163,7 @@ export class TwilioSmsChannel extends SmsChannel {
 
   /**
    * Asks Twilio's message log whether this text went out: the newest messages to the number
-   * from our sender, matched on the body and created after the attempt began.
+   * from the sender it went from, matched on the body and created after the attempt began.
    *
    * No DateSent filter, on purpose: a message Twilio accepted but still holds in its queue
    * has no date_sent yet, and a DateSent filter would hide exactly the message we are asking
@@ -164,17 +173,19 @@ export class TwilioSmsChannel extends SmsChannel {
   override async lookup(m: SmsMessage, since: Date): Promise<LookupResult> {
     const wanted = smsFingerprint(m.body);
     const earliest = since.getTime() - 60_000; // clocks differ a little
+    const from = m.from ?? this.opts.from;
+    const service = isService(from);
     try {
       const messages = await this.client.messages.list({
         to: m.to,
-        ...(this.usesService ? {} : { from: this.opts.from }),
+        ...(service ? {} : { from }),
         pageSize: 100,
         limit: 100,
       });
       const match = messages.find(
         (msg) =>
           smsFingerprint(msg.body ?? '') === wanted &&
-          (!this.usesService || msg.messagingServiceSid === this.opts.from) &&
+          (!service || msg.messagingServiceSid === from) &&
           (msg.dateCreated ? msg.dateCreated.getTime() >= earliest : true),
       );
       return match
@@ -186,8 +197,11 @@ export class TwilioSmsChannel extends SmsChannel {
   }
 }
 
-function toSendError(err: unknown): SendError {
+/** A messaging service sid, not a number. */
+const isService = (from: string) => from.startsWith('MG');
+
+function toSendError(err: unknown, sender: 'channel' | 'own' = 'channel'): SendError {
   const e = err as TwilioFailure;
-  const { kind, label, retryAfterMs } = classifyTwilioError(e);
+  const { kind, label, retryAfterMs } = classifyTwilioError(e, sender);
   return new SendError(label, kind, e.code ?? e.status, retryAfterMs);
 }

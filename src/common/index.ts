@@ -32,3 +32,18 @@ export {
   type Dependency,
 } from './outage.js';
 export { ZodPipe } from './zod-pipe.js';
+export {
+  ADMIN_AUTH,
+  addSecuritySchemes,
+  ApiErrors,
+  ApiZodBody,
+  ApiZodQuery,
+  CLINIC_KEY_AUTH,
+  ErrorBody,
+  errorExample,
+  errorResponse,
+  FieldErrorBody,
+  openApiSchema,
+  type ErrorAnswer,
+  type ErrorStatus,
+} from './openapi.js';

@@ -19,6 +19,9 @@ export const CONSENT_TEXTS = {
     'zone and any pain scores I send are kept to run the programme, as described in the privacy notice.',
   'admin-v1':
     'Enrolled by an operator, who confirmed that the person agreed to receive the programme.',
+  'clinic-attested-v1':
+    'Enrolled by {sender}, which stated that the patient agreed to receive {programme} by the channel ' +
+    'given, and recorded how, when and by whom that agreement was collected.',
   'sms-keyword-v1': 'Texted a keyword (STOP, START, YES) to the programme number.',
   'email-link-v1': 'Opened a link sent to their email address (confirm or unsubscribe).',
 } as const;

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
-import { ConsentRepository } from './consent.repository.js';
 import { ConsentService } from './consent.service.js';
 
 /**
@@ -11,7 +10,7 @@ import { ConsentService } from './consent.service.js';
  */
 @Module({
   imports: [CampaignsModule, SubscribersModule],
-  providers: [ConsentService, ConsentRepository],
+  providers: [ConsentService],
   exports: [ConsentService],
 })
 export class ConsentModule {}

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CampaignsService } from '../campaigns/index.js';
 import { Clock, notFound } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
+import type { Enrollment } from '../database/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
-import { ConsentRepository } from './consent.repository.js';
 import { consentText, consentVars } from './consent-text.js';
 
 /**
@@ -15,18 +15,20 @@ export class ConsentService {
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly subscribers: SubscribersRepository,
-    private readonly consent: ConsentRepository,
     private readonly campaigns: CampaignsService,
     private readonly clock: Clock,
   ) {}
 
-  /** Everything we hold as evidence of this person's consent, for the admin export. */
-  async evidence(subscriberId: string) {
+  /**
+   * Everything we hold as evidence of this person's consent, for the admin export.
+   * `enrollments` are the person's, newest first: the caller reads them from enrollments,
+   * which consent does not import (enrollments records consent).
+   */
+  async evidence(subscriberId: string, enrollments: readonly Enrollment[]) {
     const subscriber = await this.subscribers.findById(subscriberId);
     if (!subscriber) throw notFound(`subscriber ${subscriberId} not found`);
-    const [events, enrollments, suppressions] = await Promise.all([
+    const [events, suppressions] = await Promise.all([
       this.subscribers.consentEvents(subscriberId),
-      this.consent.enrollmentsOf(subscriberId),
       this.subscribers.suppressionsOf(
         [subscriber.email, subscriber.phone].filter((a): a is string => Boolean(a)),
       ),

@@ -14,14 +14,29 @@ export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'fail
 /** Who paused: the person (preferences), an operator or clinic, or a warning sign (`safety`). */
 export type PauseReason = 'person' | 'operator' | 'safety';
 /** Why an enrolment ended early. `stop` (an SMS STOP) is the one START can undo. */
-export type CancelReason =
-  'stop' | 'unsubscribe' | 'operator' | 'clinic' | 'undeliverable' | 'expired' | 'campaign-gone';
+export const CANCEL_REASONS = [
+  'stop',
+  'unsubscribe',
+  'operator',
+  'clinic',
+  'undeliverable',
+  'expired',
+  'campaign-gone',
+] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
 /**
  * A consent event: asked for (the form), confirmed (link or YES), enrolled (by an operator or
  * clinic), withdrawn (STOP, unsubscribe), or opted back in (START).
  */
-export type ConsentKind =
-  'requested' | 'confirmed' | 'enrolled' | 'attested' | 'withdrawn' | 'opted-in';
+export const CONSENT_KINDS = [
+  'requested',
+  'confirmed',
+  'enrolled',
+  'attested',
+  'withdrawn',
+  'opted-in',
+] as const;
+export type ConsentKind = (typeof CONSENT_KINDS)[number];
 /** Final states: a delivery in one of these never changes again (but sent → delivered | failed by callback). */
 export const FINAL_DELIVERY_STATUSES = ['sent', 'delivered', 'failed', 'skipped'] as const;
 

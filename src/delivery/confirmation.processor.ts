@@ -50,6 +50,7 @@ export class ConfirmationProcessor {
         'e.channel',
         'e.campaign_id',
         'e.timezone',
+        'e.clinic_id',
         's.id as subscriberId',
         's.email',
         's.phone',
@@ -96,14 +97,18 @@ export class ConfirmationProcessor {
       throw new DelayedError('quiet hours');
     }
     const to = { subscriberId: row.subscriberId, name: row.name, channel: row.channel };
-    // Enrolments carry no clinic yet: the confirmation comes from the service.
-    const sender = await this.senders.resolve(null);
+    // A clinic's pending enrolment is confirmed once, in a message under the clinic's name.
+    const sender = await this.senders.resolve(row.clinic_id);
     const ctx = this.composer.context(campaign, 0, to, sender, { confirmFor: row.id });
     try {
       if (row.channel === 'email') {
         const m = this.renderer.renderSystemEmail('confirm', ctx);
         await this.email.send({
           to: address,
+          // A public signup's confirmation goes as it always has: MAIL_FROM, no Reply-To.
+          ...(sender.isClinic
+            ? { fromName: sender.name, replyTo: sender.replyTo ?? undefined }
+            : {}),
           subject: m.subject,
           html: m.html,
           text: m.text,
@@ -113,7 +118,12 @@ export class ConfirmationProcessor {
         });
       } else {
         const m = this.renderer.renderSystemSms('confirm', ctx, { footer: false });
-        await this.sms.send({ to: address, body: m.body, reference: `confirm-${row.id}` });
+        await this.sms.send({
+          to: address,
+          ...(sender.smsFrom ? { from: sender.smsFrom } : {}),
+          body: m.body,
+          reference: `confirm-${row.id}`,
+        });
       }
     } catch (err) {
       const e = err instanceof SendError ? err : undefined;

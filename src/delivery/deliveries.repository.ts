@@ -9,6 +9,7 @@ import {
   type Db,
   type Delivery,
 } from '../database/index.js';
+import type { DeliveryJobRef } from './jobs.js';
 
 type Executor = Db | Transaction<Database>;
 
@@ -27,6 +28,8 @@ export interface DeliveryForSend {
   resolution: string | null;
   enrollmentId: string;
   enrollmentStatus: string;
+  /** The enrolment's clinic (null: the public programme): whose name the message carries. */
+  clinicId: string | null;
   campaignId: string;
   timezone: string;
   subscriberId: string;
@@ -87,13 +90,14 @@ export class DeliveriesRepository {
 
   /**
    * Inserts one queued delivery per (enrolment, step key); existing ones are left alone and
-   * not returned. `checkAfterMs`: when the reconciler first makes sure its job exists.
+   * not returned. Each comes back with its enrolment's clinic, which its job carries.
+   * `checkAfterMs`: when the reconciler first makes sure its job exists.
    */
   async insertQueued(
     trx: Executor,
     rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[],
     checkAfterMs = 120_000,
-  ): Promise<{ id: string; channel: Channel }[]> {
+  ): Promise<DeliveryJobRef[]> {
     if (rows.length === 0) return [];
     const now = this.clock.now();
     const checkAt = after(now, checkAfterMs);
@@ -109,7 +113,17 @@ export class DeliveriesRepository {
         })),
       )
       .onConflict((oc) => oc.columns(['enrollment_id', 'step_key']).doNothing())
-      .returning(['id', 'channel'])
+      .returning((eb) => [
+        'id',
+        'channel',
+        // A subquery, not a join: RETURNING keeps the rows in the order they were given.
+        eb
+          .selectFrom('enrollments as e')
+          .select('e.clinic_id')
+          .whereRef('e.id', '=', 'deliveries.enrollment_id')
+          .$asScalar()
+          .as('clinicId'),
+      ])
       .execute();
   }
 
@@ -130,6 +144,7 @@ export class DeliveriesRepository {
         'd.resolution',
         'e.id as enrollmentId',
         'e.status as enrollmentStatus',
+        'e.clinic_id as clinicId',
         'e.campaign_id as campaignId',
         'e.timezone',
         's.id as subscriberId',
@@ -163,8 +178,8 @@ export class DeliveriesRepository {
          AND ${SENDABLE}
       RETURNING d.id, d.status, d.step, d.step_key AS "stepKey", d.channel, d.attempts,
                 d.check_at AS "checkAt", d.claimed_at AS "claimedAt", d.resolution,
-                e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.campaign_id AS "campaignId",
-                e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name,
+                e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.clinic_id AS "clinicId",
+                e.campaign_id AS "campaignId", e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name,
                 e.source`.execute(this.db);
     return rows[0];
   }
@@ -316,17 +331,15 @@ export class DeliveriesRepository {
       .execute();
   }
 
-  /** Open deliveries due a look by the reconciler, oldest first. */
-  findDue(
-    now: Date,
-    limit: number,
-  ): Promise<{ id: string; channel: Channel; status: DeliveryStatus }[]> {
+  /** Open deliveries due a look by the reconciler, oldest first, with their clinic. */
+  findDue(now: Date, limit: number): Promise<(DeliveryJobRef & { status: DeliveryStatus })[]> {
     return this.db
-      .selectFrom('deliveries')
-      .select(['id', 'channel', 'status'])
-      .where('status', 'in', ['queued', 'sending'])
-      .where('check_at', '<=', now)
-      .orderBy('check_at')
+      .selectFrom('deliveries as d')
+      .innerJoin('enrollments as e', 'e.id', 'd.enrollment_id')
+      .select(['d.id', 'd.channel', 'd.status', 'e.clinic_id as clinicId'])
+      .where('d.status', 'in', ['queued', 'sending'])
+      .where('d.check_at', '<=', now)
+      .orderBy('d.check_at')
       .limit(limit)
       .execute();
   }

@@ -39,13 +39,16 @@ export class DeliveryMessages {
     return `<${deliveryId}@${this.domain}>`;
   }
 
-  build(d: DeliveryForSend, campaign: Campaign): BuiltMessage {
+  /**
+   * Resolves the sender from the delivery's own clinic (the enrolment's, as loaded from
+   * PostgreSQL), never from a job's payload. A clinic's patient gets its name on From (the
+   * address stays MAIL_FROM's), its Reply-To, and a text from its own number where it has one.
+   */
+  async build(d: DeliveryForSend, campaign: Campaign): Promise<BuiltMessage> {
     // The step's content is found by key (its place in the list may have changed since it
     // was queued); "Day N" counts this person's deliveries.
     const index = campaign.steps.findIndex((s) => s.key === d.stepKey);
-    // Deliveries carry no clinic yet, so every one goes out as the service. When they do,
-    // build resolves the delivery's clinic (SenderResolver.resolve) and becomes async.
-    const sender = this.senders.own();
+    const sender = await this.senders.resolve(d.clinicId);
     const ctx = this.composer.context(
       campaign,
       d.step,
@@ -58,17 +61,30 @@ export class DeliveryMessages {
         channel: 'email',
         message: {
           to: d.email!,
+          ...(sender.isClinic ? { fromName: sender.name } : {}),
           subject: m.subject,
           html: m.html,
           text: m.text,
           replyTo: ctx.sender.replyTo ?? undefined,
-          headers: this.composer.listUnsubscribeHeaders(ctx.links.unsubscribe, ctx.sender.replyTo),
+          // The mailto of List-Unsubscribe stays the service's: it keeps the list, not the desk.
+          headers: this.composer.listUnsubscribeHeaders(
+            ctx.links.unsubscribe,
+            this.senders.own().replyTo,
+          ),
           reference: d.id,
           messageId: this.messageId(d.id),
         },
       };
     }
     const m = this.renderer.renderSms(campaign.id, index, ctx);
-    return { channel: 'sms', message: { to: d.phone!, body: m.body, reference: d.id } };
+    return {
+      channel: 'sms',
+      message: {
+        to: d.phone!,
+        ...(sender.smsFrom ? { from: sender.smsFrom } : {}),
+        body: m.body,
+        reference: d.id,
+      },
+    };
   }
 }

@@ -11,10 +11,21 @@ export enum JobName {
   SendConfirmation = 'send-confirmation',
 }
 
-/** Payloads carry ids only: the worker reloads state from PostgreSQL. */
+/**
+ * Payloads carry ids only: the worker reloads state from PostgreSQL. `clinicId` names the
+ * tenant (null: the public programme) for logs and dashboards; the worker builds the message
+ * from the enrolment's own clinic, never from the payload.
+ */
 export interface JobPayloads {
-  [JobName.SendDelivery]: { deliveryId: string };
+  [JobName.SendDelivery]: { deliveryId: string; clinicId: string | null };
   [JobName.SendConfirmation]: { enrollmentId: string };
+}
+
+/** What it takes to queue one delivery's job. */
+export interface DeliveryJobRef {
+  id: string;
+  channel: Channel;
+  clinicId: string | null;
 }
 
 export const queueForChannel = (channel: Channel): QueueName =>

@@ -53,7 +53,7 @@ export class LeaseResolver {
       return 'failed';
     }
     const since = d.claimedAt ?? new Date(now.getTime() - 2 * leaseMs);
-    const built = this.messages.build(d, campaign);
+    const built = await this.messages.build(d, campaign);
     let found: LookupResult;
     try {
       found =

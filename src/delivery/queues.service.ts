@@ -3,7 +3,13 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
-import { JobName, QueueName, queueForChannel, type JobPayloads } from './jobs.js';
+import {
+  JobName,
+  QueueName,
+  queueForChannel,
+  type DeliveryJobRef,
+  type JobPayloads,
+} from './jobs.js';
 import { reportOutage } from '../common/index.js';
 import { createRedis } from './redis.js';
 
@@ -42,13 +48,16 @@ export class QueuesService implements OnApplicationShutdown {
     return this.queues[name];
   }
 
-  async enqueueDeliveries(deliveries: { id: string; channel: Channel }[]): Promise<void> {
+  async enqueueDeliveries(deliveries: DeliveryJobRef[]): Promise<void> {
     for (const name of Object.values(QueueName)) {
       const jobs = deliveries
         .filter((d) => queueForChannel(d.channel) === name)
         .map((d) => ({
           name: JobName.SendDelivery,
-          data: { deliveryId: d.id } satisfies JobPayloads[JobName.SendDelivery],
+          data: {
+            deliveryId: d.id,
+            clinicId: d.clinicId,
+          } satisfies JobPayloads[JobName.SendDelivery],
           opts: { jobId: d.id },
         }));
       for (let i = 0; i < jobs.length; i += 1000) {
@@ -63,8 +72,8 @@ export class QueuesService implements OnApplicationShutdown {
    * (failed after too many stalls) is added again. Returns the ids that had to be re-added.
    * Adding is harmless when a job appears meanwhile: the job id is the delivery id.
    */
-  async ensureJobs(deliveries: { id: string; channel: Channel }[]): Promise<string[]> {
-    const missing: { id: string; channel: Channel }[] = [];
+  async ensureJobs(deliveries: DeliveryJobRef[]): Promise<string[]> {
+    const missing: DeliveryJobRef[] = [];
     for (let i = 0; i < deliveries.length; i += 100) {
       const chunk = deliveries.slice(i, i + 100);
       const states = await Promise.all(

@@ -72,6 +72,12 @@ export class SendProcessor {
     }
     this.outageBackoff.delete('postgres');
     if (!d) return this.notClaimed(deliveryId, job, token, worker);
+    // The message is built from the enrolment's clinic as stored; the payload's is a label.
+    if (job.data.clinicId !== undefined && job.data.clinicId !== d.clinicId)
+      this.logger.warn(
+        { deliveryId, jobId: job.id, jobClinicId: job.data.clinicId, clinicId: d.clinicId },
+        "job payload names another clinic than the delivery's enrolment; sending as the enrolment's",
+      );
     return this.send(d, job, token, worker);
   }
 
@@ -104,8 +110,17 @@ export class SendProcessor {
 
     let built: BuiltMessage;
     try {
-      built = this.messages.build(d, campaign);
+      built = await this.messages.build(d, campaign);
     } catch (err) {
+      if (isConnectionError(err)) {
+        // The clinic could not be read: nothing went out, and the attempt is not spent.
+        reportOutage('postgres', err);
+        await this.record(() =>
+          this.deliveries.release(d.id, d.attempts, this.checkAfter(this.clock.now())),
+        );
+        await worker.rateLimit(this.nextOutageWait('postgres'));
+        throw new RateLimitError();
+      }
       // Templates are checked at start-up, so this is a bug; retrying would not fix it.
       const reason = `could not render: ${(err as Error).message}`;
       await this.record(() => this.deliveries.markFailed(d.id, reason, d.attempts));

@@ -11,7 +11,7 @@ export {
   type Transition,
 } from './lifecycle.js';
 export { planAdvance, type AdvancePlan, type DueSend } from './advance.js';
-export { OptOutService } from './opt-out.service.js';
+export { OptOutService, type OptOutMeta } from './opt-out.service.js';
 export { stepsInUse } from './steps-in-use.js';
 export { EnrollmentsRepository } from './enrollments.repository.js';
 export * from './schedule.js';

@@ -74,6 +74,47 @@ export class OptOutService {
   }
 
   /**
+   * Stops one clinic's programme for this person on this channel (an unsubscribe link in that
+   * clinic's email): their live enrolments with the clinic end; other clinics', the public
+   * programme's and the address itself are left alone (nothing is suppressed). Safe to
+   * repeat: evidence is recorded when something ended, or the first time they asked.
+   * Returns how many enrolments ended.
+   */
+  async withdrawFromClinic(
+    subscriberId: string,
+    channel: Channel,
+    clinicId: string,
+    source: string,
+    meta: Partial<OptOutMeta> = {},
+  ): Promise<number> {
+    const ended = await this.transactions.run(async (trx) => {
+      if (!(await this.subscribers.findById(subscriberId, trx))) return 0;
+      let ended = 0;
+      for (const e of await this.enrollments.forSubscriber(subscriberId, trx)) {
+        if (e.clinic_id !== clinicId) continue; // another clinic's, or the public programme's
+        const locked = await this.enrollments.lock(trx, e.id);
+        if (!locked || locked.channel !== channel || !isLive(locked)) continue;
+        await this.lifecycle.cancel(trx, locked, 'unsubscribe');
+        ended++;
+      }
+      const evidence = { subscriberId, kind: 'withdrawn' as const, channel, clinicId };
+      if (ended > 0 || !(await this.subscribers.hasConsentEvent(trx, evidence))) {
+        await this.subscribers.recordConsent(trx, {
+          ...evidence,
+          source,
+          textVersion: 'email-link-v1',
+          text: consentText('email-link-v1'),
+          ip: meta.ip ?? null,
+          userAgent: meta.userAgent ?? null,
+        });
+      }
+      return ended;
+    });
+    this.logger.log({ subscriberId, channel, clinicId, source, ended }, 'left a clinic programme');
+    return ended;
+  }
+
+  /**
    * STOP from a phone number, known to us or not: it is never texted again until START.
    * `words` is what they texted, kept as evidence.
    */
@@ -128,3 +169,5 @@ export class OptOutService {
     return trx ? run(trx) : this.transactions.run(run);
   }
 }
+
+const isLive = (e: Enrollment) => (LIVE_STATUSES as readonly string[]).includes(e.status);

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
+import type { Cadence } from '../campaigns/index.js';
 import type { Channel } from '../database/index.js';
 
-export type Cadence = { type: 'daily' } | { type: 'interval'; everyMs: number };
+export type { Cadence };
 
 export interface ScheduleContext {
   cadence: Cadence;

@@ -1,6 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { HealthReportDto } from './health.dto.js';
 import { HealthService, type HealthReport } from './health.service.js';
 
 /**
@@ -15,8 +16,21 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'PostgreSQL and Redis reachable (200), or what is down and why (503)' })
-  @ApiResponse({ status: 200, description: '{status: "ok", info, error: {}, details}' })
-  @ApiResponse({ status: 503, description: '{status: "error", info, error, details}' })
+  @ApiResponse({ status: 200, type: HealthReportDto, description: 'Everything needed answers' })
+  @ApiResponse({
+    status: 503,
+    type: HealthReportDto,
+    description: 'Something is down (named in `error`), or the instance is shutting down',
+    example: {
+      status: 'error',
+      info: { postgres: { status: 'up' } },
+      error: { redis: { status: 'down', message: 'not reachable (ECONNREFUSED)' } },
+      details: {
+        postgres: { status: 'up' },
+        redis: { status: 'down', message: 'not reachable (ECONNREFUSED)' },
+      },
+    },
+  })
   async check(@Res({ passthrough: true }) res: Response): Promise<HealthReport> {
     const report = await this.health.report();
     res.status(report.status === 'ok' ? 200 : 503);

@@ -3,7 +3,6 @@ export { LinksService, LINK_TTL_SECONDS, CONFIRM_TTL_SECONDS } from './links.ser
 export { MessageComposer } from './message-composer.js';
 export {
   SenderResolver,
-  CLINIC_DIRECTORY,
   type ClinicDirectory,
   type ClinicIdentity,
   type SenderIdentity,

@@ -6,7 +6,7 @@ import { SenderResolver } from './sender-resolver.js';
 
 /**
  * The links in every message and who the message is from. A clinics module plugs its
- * directory in by exporting CLINIC_DIRECTORY from a module this one imports.
+ * directory in at start-up (SenderResolver.useDirectory); links never imports clinics.
  */
 @Module({
   imports: [TokensModule],

@@ -23,6 +23,13 @@ const riverside: ClinicIdentity = {
   logoUrl: 'https://riverside.example/logo.png',
 };
 
+/** A resolver with a directory plugged in, as the clinics module does at start-up. */
+const withDirectory = (config: ReturnType<typeof loadConfig>, d: ClinicDirectory) => {
+  const senders = new SenderResolver(config);
+  senders.useDirectory(d);
+  return senders;
+};
+
 const directory = (clinics: Record<string, ClinicIdentity>): ClinicDirectory => ({
   find: async (id) => clinics[id],
 });
@@ -61,7 +68,7 @@ describe('SenderResolver', () => {
   });
 
   it("is the clinic's identity when the directory knows the clinic", async () => {
-    const senders = new SenderResolver(loadConfig(ENV), directory({ [CLINIC]: riverside }));
+    const senders = withDirectory(loadConfig(ENV), directory({ [CLINIC]: riverside }));
     expect(await senders.resolve(CLINIC)).toEqual({
       clinicId: CLINIC,
       name: 'Riverside Chiropractic',
@@ -79,7 +86,7 @@ describe('SenderResolver', () => {
 
   it("fills a clinic's missing reply-to, address and number with the service's", async () => {
     const bare = { ...riverside, replyTo: null, postalAddress: null, smsFrom: null };
-    const senders = new SenderResolver(loadConfig(ENV), directory({ [CLINIC]: bare }));
+    const senders = withDirectory(loadConfig(ENV), directory({ [CLINIC]: bare }));
     expect(await senders.resolve(CLINIC)).toMatchObject({
       isClinic: true,
       replyTo: 'help@backtips.example',
@@ -93,7 +100,7 @@ describe('SenderResolver', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const own = new SenderResolver(config).own();
     expect(await new SenderResolver(config).resolve(CLINIC)).toEqual(own);
-    expect(await new SenderResolver(config, directory({})).resolve(CLINIC)).toEqual(own);
+    expect(await withDirectory(config, directory({})).resolve(CLINIC)).toEqual(own);
     expect(warn).toHaveBeenCalledTimes(2);
     warn.mockRestore();
   });

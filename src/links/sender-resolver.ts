@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { RenderContext } from '../rendering/index.js';
 
@@ -15,13 +15,13 @@ export interface ClinicIdentity {
   logoUrl: string | null;
 }
 
-/** Looks a clinic up by id; provided by the clinics module, absent until there is one. */
+/**
+ * Looks a clinic up by id. The clinics module plugs one in (SenderResolver.useDirectory) when
+ * it starts, so that links never imports clinics: clinics imports links.
+ */
 export interface ClinicDirectory {
   find(clinicId: string): Promise<ClinicIdentity | undefined>;
 }
-
-/** Injection token of the optional ClinicDirectory. */
-export const CLINIC_DIRECTORY = Symbol('CLINIC_DIRECTORY');
 
 /** Who a message is from: what templates show (`sender`) and what the channels send as. */
 export interface SenderIdentity extends Readonly<RenderContext['sender']> {
@@ -39,11 +39,9 @@ export interface SenderIdentity extends Readonly<RenderContext['sender']> {
 export class SenderResolver {
   private readonly logger = new Logger(SenderResolver.name);
   private readonly service: SenderIdentity;
+  private clinics: ClinicDirectory | undefined;
 
-  constructor(
-    @Inject(CONFIG) config: AppConfig,
-    @Optional() @Inject(CLINIC_DIRECTORY) private readonly clinics?: ClinicDirectory,
-  ) {
+  constructor(@Inject(CONFIG) config: AppConfig) {
     this.service = Object.freeze({
       clinicId: null,
       name: config.sender.name,
@@ -57,6 +55,11 @@ export class SenderResolver {
       smsFrom: config.twilio?.from ?? null,
       logoUrl: null,
     });
+  }
+
+  /** Plugs in where clinics are found (the clinics module, at start-up). */
+  useDirectory(directory: ClinicDirectory): void {
+    this.clinics = directory;
   }
 
   /** The service's own identity: for people who came without a clinic. */

@@ -148,13 +148,12 @@ describe('SMS length and encoding', () => {
     }
   });
 
-  it('numbers each day from the context', () => {
-    const sms = renderer.renderSms(
-      MAIN,
-      stepIndex('heat'),
-      sampleContext({ step: { number: 6, total: 7 } }),
-    );
-    expect(sms.body).toMatch(/^Day 6: /);
+  it("numbers each day from the context, after the clinic's name for a clinic's patient", () => {
+    const step = { number: 6, total: 7 };
+    const clinic = renderer.renderSms(MAIN, stepIndex('heat'), sampleContext({ step }));
+    expect(clinic.body).toMatch(/^Riverside Chiropractic Co\., day 6: /);
+    const own = renderer.renderSms(MAIN, stepIndex('heat'), plainContext({ step }));
+    expect(own.body).toMatch(/^Day 6: /);
   });
 
   it('keeps the SMS plain: no trailing spaces, no blank-line runs, no outer whitespace', () => {
@@ -178,6 +177,115 @@ describe('SMS length and encoding', () => {
       const { body } = renderer.renderSms(MAIN, stepIndex('wrap-up'), ctx());
       expect(body).toMatch(/number 0-10/);
     }
+  });
+});
+
+describe("a clinic's patient hears from the clinic", () => {
+  const clinic = () => sampleContext();
+  const bare = () => {
+    const c = sampleContext();
+    return sampleContext({
+      sender: { ...c.sender, chiropractor: null, phone: null, bookingUrl: null },
+    });
+  };
+
+  it.each([
+    ['with every detail', clinic],
+    ['with only a name, address and reply-to', bare],
+  ])('names the clinic in every SMS, %s', (_what, ctx) => {
+    for (const campaignId of [MAIN, DEMO]) {
+      for (const { key, index } of steps) {
+        const body = renderer.renderSms(campaignId, index, ctx()).body;
+        const where = `${campaignId}/${key}`;
+        expect([where, body.includes(ctx().sender.name)]).toEqual([where, true]);
+      }
+    }
+    for (const key of ['confirm', 'sms-help', 'sms-stop', 'sms-start', 'sms-pain-thanks']) {
+      const body = renderer.renderSystemSms(key, ctx(), { footer: false }).body;
+      expect([key, body.includes(ctx().sender.name)]).toEqual([key, true]);
+    }
+  });
+
+  it('names the chiropractor where the SMS speaks of one, and books with them', () => {
+    const c = clinic();
+    for (const key of ['welcome', 'exercises', 'wrap-up'])
+      expect([key, renderer.renderSms(MAIN, stepIndex(key), c).body]).toEqual([
+        key,
+        expect.stringContaining('Dr. Lee'),
+      ]);
+    expect(renderer.renderSms(MAIN, stepIndex('exercises'), c).body).not.toMatch(
+      /your chiropractor/,
+    );
+    expect(renderer.renderSms(MAIN, stepIndex('wrap-up'), c).body).toContain(
+      'Book a follow-up with Dr. Lee: https://clinic.example/book.',
+    );
+    expect(renderer.renderSms(MAIN, stepIndex('wrap-up'), bare()).body).toContain(
+      'Book a follow-up with us.',
+    );
+    const phoneOnly = sampleContext({ sender: { ...c.sender, bookingUrl: null } });
+    expect(renderer.renderSms(MAIN, stepIndex('wrap-up'), phoneOnly).body).toContain(
+      'Book a follow-up with Dr. Lee: call +1 555 010 0199.',
+    );
+  });
+
+  it("keeps the opt-in disclosures in a clinic's SMS welcome", () => {
+    const { body, segments } = renderer.renderSms(MAIN, stepIndex('welcome'), clinic());
+    expect(body).toMatch(/^Dr\. Lee at Riverside Chiropractic Co\.: Welcome to Upper-Back Relief/);
+    for (const words of [
+      'up to 1 msg/day',
+      'Msg & data rates may apply',
+      'Reply HELP for help, STOP to opt out',
+    ])
+      expect(body).toContain(words);
+    expect(segments).toBeLessThanOrEqual(2);
+  });
+
+  it('answers HELP with who sends and how to reach the clinic', () => {
+    const help = renderer.renderSystemSms('sms-help', clinic(), { footer: false });
+    expect(help.body).toBe(
+      'Riverside Chiropractic Co.: Upper-Back Relief self-care tips from Dr. Lee, up to 1 msg/day. ' +
+        'Questions? Call +1 555 010 0199 or email frontdesk@clinic.example. Not for emergencies. ' +
+        'Msg & data rates may apply. Reply STOP to opt out.',
+    );
+    expect(help.segments).toBeLessThanOrEqual(2);
+    expect(renderer.renderSystemSms('sms-help', bare(), { footer: false }).body).toContain(
+      'Questions? Email frontdesk@clinic.example.',
+    );
+    // The service's own answer names no phone and no mailbox, as before clinics.
+    const own = plainContext();
+    expect(
+      renderer.renderSystemSms(
+        'sms-help',
+        { ...own, sender: { ...own.sender, replyTo: 'help@drip.example' } },
+        { footer: false },
+      ).body,
+    ).toBe(
+      'Selfcare Drip: Upper-Back Relief self-care tips, up to 1 msg/day. Not for emergencies. ' +
+        'Msg & data rates may apply. Reply STOP to opt out.',
+    );
+    expect(renderer.renderSystemSms('sms-stop', clinic(), { footer: false }).body).toContain(
+      'Questions? Call +1 555 010 0199.',
+    );
+  });
+
+  it("asks a clinic's patient to confirm in the clinic's name, not as a form signup", () => {
+    const ctx = sampleContext({ joined: joinedBy('clinic-api', true) });
+    const m = renderer.renderSystemEmail('confirm', ctx);
+    expect(m.subject).toBe(
+      'Please confirm: Upper-Back Relief tips from Riverside Chiropractic Co.',
+    );
+    for (const body of [m.html, m.text]) {
+      expect(body).toMatch(
+        /Dr\. Lee and the team at Riverside Chiropractic Co\. would like to send/,
+      );
+      expect(body).toContain('Riverside Chiropractic Co. gave us this address');
+      expect(body).not.toMatch(/signup form|You asked to join|did not ask/);
+      expect(body).toContain('12 River Road');
+      expect(body).toMatch(/call your local emergency number now/i);
+    }
+    expect(renderer.renderSystemSms('confirm', ctx, { footer: true }).body).toMatch(
+      /^Riverside Chiropractic Co\.: Reply YES to confirm Upper-Back Relief from Dr\. Lee: /,
+    );
   });
 });
 
@@ -391,7 +499,7 @@ describe('Renderer.create checks every template with sample data', () => {
   it('rejects a Handlebars syntax error', async () => {
     const dir = copyTemplates();
     edit(stepFile(dir, 'stress'), (s) =>
-      s.replace('Day {{step.number}}: Stress', 'Day {{#if step.number}}: Stress'),
+      s.replace(' {{step.number}}: Stress', ' {{#if step.number}}: Stress'),
     );
     const err = await createError(dir);
     expect(err.message).toContain(join('campaigns', MAIN, 'stress.yaml'));

@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { DeliveriesRepository, LeaseResolver, QueuesService } from '../delivery/index.js';
+import {
+  DeliveriesRepository,
+  LeaseResolver,
+  QueuesService,
+  type DeliveryJobRef,
+} from '../delivery/index.js';
 import { MetricsService } from '../metrics/index.js';
 
 export interface ReconcileResult {
@@ -59,14 +64,15 @@ export class Reconciler {
         out.reenqueued += readded.length;
         out.checked += queued.length - readded.length;
       }
-      const requeued: { id: string; channel: 'email' | 'sms' }[] = [];
+      const requeued: DeliveryJobRef[] = [];
       for (const { id } of due.filter((d) => d.status === 'sending')) {
         const d = await this.deliveries.loadForSend(id);
         if (!d) continue;
         const settled = await this.resolver.settle(d);
         if (settled === 'busy') continue;
         out.settled[settled]++;
-        if (settled === 'requeued') requeued.push({ id: d.id, channel: d.channel });
+        if (settled === 'requeued')
+          requeued.push({ id: d.id, channel: d.channel, clinicId: d.clinicId });
       }
       // Its old job may be waiting for the lease (then this is a no-op) or long gone.
       if (requeued.length > 0) await this.queues.ensureJobs(requeued);

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { ClinicDirectoryModule } from '../clinics/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { MetricsModule } from '../metrics/index.js';
@@ -12,7 +13,13 @@ export class SchedulerModule {
   static forRoot(opts: { loop: boolean }): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [CampaignsModule, DeliveryModule, EnrollmentsModule, MetricsModule],
+      imports: [
+        CampaignsModule,
+        ClinicDirectoryModule,
+        DeliveryModule,
+        EnrollmentsModule,
+        MetricsModule,
+      ],
       providers: [SchedulerService, Reconciler, ...(opts.loop ? [SchedulerLoop] : [])],
     };
   }

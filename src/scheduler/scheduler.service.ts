@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CampaignsService } from '../campaigns/index.js';
+import { ClinicsRepository, IDEMPOTENCY_TTL_MS } from '../clinics/index.js';
 import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Transactions } from '../database/index.js';
@@ -42,6 +43,7 @@ export class SchedulerService {
     private readonly reconciler: Reconciler,
     private readonly lifecycle: EnrollmentLifecycle,
     private readonly transactions: Transactions,
+    private readonly clinics: ClinicsRepository,
   ) {}
 
   /** Claims everything due (in batches), records one delivery per step, then enqueues. */
@@ -128,11 +130,17 @@ export class SchedulerService {
     return (await this.reconciler.run()).reenqueued;
   }
 
-  /** Ends timed pauses that are over and deletes signups never confirmed. */
-  async housekeeping(): Promise<{ resumed: number; expired: number }> {
+  /**
+   * Ends timed pauses that are over, deletes signups never confirmed, and forgets the
+   * answers to clinics' idempotent requests once they are a day old.
+   */
+  async housekeeping(): Promise<{ resumed: number; expired: number; forgotten: number }> {
     const ended = await this.enrollments.pausesEnded(this.clock.now(), 1000);
     for (const { id } of ended) await this.enrollmentsService.resume(id);
     const expired = await this.enrollmentsService.expirePending(this.clock.now());
-    return { resumed: ended.length, expired };
+    const forgotten = await this.clinics.forgetIdempotencyKeys(
+      new Date(this.clock.now().getTime() - IDEMPOTENCY_TTL_MS),
+    );
+    return { resumed: ended.length, expired, forgotten };
   }
 }

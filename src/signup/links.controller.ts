@@ -5,12 +5,12 @@ import { DateTime } from 'luxon';
 import { CampaignsService } from '../campaigns/index.js';
 import { DomainError } from '../common/index.js';
 import type { Channel } from '../database/index.js';
-import { OptOutService } from '../enrollments/index.js';
-import { LinksService, SenderResolver } from '../links/index.js';
+import { LinksService } from '../links/index.js';
 import { PagesService } from './pages.service.js';
 import { PreferencesService, type PreferencesView } from './preferences.service.js';
 import { requestMeta } from './request-meta.js';
 import { TIME_ZONES } from './timezones.js';
+import { UnsubscribeService } from './unsubscribe.service.js';
 
 const CHANNEL_LABEL: Record<Channel, string> = { email: 'email', sms: 'text message' };
 
@@ -20,8 +20,7 @@ const CHANNEL_LABEL: Record<Channel, string> = { email: 'email', sms: 'text mess
 export class LinksController {
   constructor(
     private readonly links: LinksService,
-    private readonly senders: SenderResolver,
-    private readonly optOut: OptOutService,
+    private readonly unsubscribes: UnsubscribeService,
     private readonly preferences: PreferencesService,
     private readonly campaigns: CampaignsService,
     private readonly pages: PagesService,
@@ -40,7 +39,7 @@ export class LinksController {
 
   /** A page with a button: link scanners fetch GET URLs, so GET never unsubscribes. */
   @Get('unsubscribe/:token')
-  unsubscribePage(@Param('token') token: string, @Res() res: Response): void {
+  async unsubscribePage(@Param('token') token: string, @Res() res: Response): Promise<void> {
     const target = this.links.openUnsubscribe(token);
     if (!target) return this.badLink(res);
     res.type('html').send(
@@ -48,40 +47,57 @@ export class LinksController {
         channelLabel: CHANNEL_LABEL[target.channel],
         action: `/unsubscribe/${token}`,
         preferencesUrl: this.links.preferencesPath(target.subscriberId),
+        // A clinic's email: its button stops that clinic's programme; a second one, everything.
+        clinic: await this.unsubscribes.clinicOf(target),
       }),
     );
   }
 
-  /** RFC 8058 one-click: unsubscribes at once, no cookies, no redirect. */
+  /**
+   * RFC 8058 one-click: unsubscribes at once, no cookies, no redirect. A clinic's link stops
+   * that clinic's programme (the one-click body `List-Unsubscribe=One-Click` included); the
+   * page's `scope=all` button stops everything on the channel.
+   */
   @Post('unsubscribe/:token')
   @HttpCode(200)
   async unsubscribe(
     @Param('token') token: string,
+    @Body() body: Record<string, unknown> | undefined,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
     const target = this.links.openUnsubscribe(token);
     if (!target) return this.badLink(res);
-    await this.optOut.withdraw(
-      target.subscriberId,
-      target.channel,
-      'unsubscribe-link',
+    const done = await this.unsubscribes.unsubscribe(
+      target,
+      body?.scope === 'all',
       requestMeta(req),
     );
-    const sender = await this.senders.resolve(target.clinicId);
-    res
-      .status(200)
-      .type('html')
-      .send(
-        this.pages.message(
-          "You're unsubscribed",
-          [
-            `You will not get any more ${CHANNEL_LABEL[target.channel]} messages from ${sender.name}.`,
-            'Changed your mind? You can sign up again at any time.',
-          ],
-          { href: '/', text: 'Sign up again' },
-        ),
-      );
+    const label = CHANNEL_LABEL[target.channel];
+    const page =
+      done.scope === 'clinic'
+        ? this.pages.message(
+            "You're unsubscribed",
+            [
+              `You will not get any more emails from ${done.from}.`,
+              'Emails from another clinic, or a programme you joined on our website, carry on. To stop those too:',
+            ],
+            undefined,
+            {
+              action: `/unsubscribe/${token}`,
+              fields: { scope: 'all' },
+              button: 'Stop all emails from us',
+            },
+          )
+        : this.pages.message(
+            "You're unsubscribed",
+            [
+              `You will not get any more ${label} messages from ${done.from}.`,
+              'Changed your mind? You can sign up again at any time.',
+            ],
+            { href: '/', text: 'Sign up again' },
+          );
+    res.status(200).type('html').send(page);
   }
 
   @Get('preferences/:token')

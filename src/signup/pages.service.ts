@@ -5,6 +5,19 @@ import Handlebars from 'handlebars';
 import { TemplateError } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 
+/** A form of one button that posts `fields` (hidden) to `action`. */
+export interface PageButton {
+  action: string;
+  fields: Record<string, string>;
+  button: string;
+}
+
+/** A clinic's page: its name (and logo, as a data: URI) head the page instead of ours. */
+export interface PageBrand {
+  name: string;
+  logo: string | null;
+}
+
 /** Server-rendered pages from templates/pages/*.hbs, inside layout.hbs. Escaped by default. */
 @Injectable()
 export class PagesService {
@@ -39,7 +52,7 @@ export class PagesService {
     name: string,
     title: string,
     data: Record<string, unknown> = {},
-    opts: { embed?: boolean } = {},
+    opts: { embed?: boolean; brand?: PageBrand } = {},
   ): string {
     const page = this.pages.get(name);
     if (!page) throw new Error(`no page template ${name}`);
@@ -51,11 +64,16 @@ export class PagesService {
       embed: Boolean(opts.embed),
     };
     const body = page({ ...common, ...data });
-    return this.layout({ ...common, title, body });
+    return this.layout({ ...common, title, body, brand: opts.brand });
   }
 
-  /** A simple page: a heading, a few paragraphs and an optional link. */
-  message(title: string, paragraphs: string[], link?: { href: string; text: string }): string {
-    return this.render('message', title, { heading: title, paragraphs, link });
+  /** A simple page: a heading, a few paragraphs, an optional link and an optional button. */
+  message(
+    title: string,
+    paragraphs: string[],
+    link?: { href: string; text: string },
+    button?: PageButton,
+  ): string {
+    return this.render('message', title, { heading: title, paragraphs, link, button });
   }
 }

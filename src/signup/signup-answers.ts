@@ -11,6 +11,19 @@ import { TIME_ZONES } from './timezones.js';
 
 type RedFlag = (typeof RED_FLAGS)[number];
 
+/** A clinic as its own signup page shows it. */
+export interface ClinicPage {
+  id: string;
+  slug: string;
+  /** The clinic's name, heading the page. */
+  name: string;
+  /** Who its messages come from: the sender the consent words name. */
+  sender: string;
+  chiropractor: string | null;
+  /** A data: URI (see ClinicLogos), never the clinic's own URL. */
+  logo: string | null;
+}
+
 /** The answers of the signup form and the confirm link: pages for people, JSON for clients. */
 @Injectable()
 export class SignupAnswers {
@@ -19,14 +32,19 @@ export class SignupAnswers {
     private readonly pages: PagesService,
   ) {}
 
-  /** The empty form; `embed` for a clinic's site to frame. */
-  form(campaign: Campaign, embed: boolean): Answer {
-    return { status: 200, html: this.page(campaign, {}, [], embed) };
+  /** The empty form; `embed` for a clinic's site to frame; `clinic` for a clinic's own page. */
+  form(campaign: Campaign, embed: boolean, clinic?: ClinicPage): Answer {
+    return { status: 200, html: this.page(campaign, {}, [], embed, clinic) };
   }
 
   /** The form again: 400, with every problem listed and what was typed kept. */
-  formAgain(campaign: Campaign, values: Record<string, unknown>, errors: FormError[]): Answer {
-    return { status: 400, html: this.page(campaign, values, errors, false) };
+  formAgain(
+    campaign: Campaign,
+    values: Record<string, unknown>,
+    errors: FormError[],
+    clinic?: ClinicPage,
+  ): Answer {
+    return { status: 400, html: this.page(campaign, values, errors, false, clinic) };
   }
 
   private page(
@@ -34,8 +52,10 @@ export class SignupAnswers {
     values: Record<string, unknown>,
     errors: FormError[],
     embed: boolean,
+    clinic: ClinicPage | undefined,
   ): string {
-    const words = consentVars(campaign, this.config.sender.name);
+    // The words stored with the signup are these: SignupService fills in the same sender.
+    const words = consentVars(campaign, clinic?.sender ?? this.config.sender.name);
     return this.pages.render(
       'signup',
       `${errors.length > 0 ? 'Error: ' : ''}Join ${campaign.name}`,
@@ -59,9 +79,25 @@ export class SignupAnswers {
         redFlags: RED_FLAGS,
         timezones: TIME_ZONES,
         consentText: consentText(CURRENT_SIGNUP_TEXT, words),
+        action: clinic ? `/c/${clinic.slug}` : '/subscriptions',
+        clinic: clinic && { name: clinic.name, chiropractor: clinic.chiropractor },
       },
-      { embed },
+      { embed, brand: clinic && { name: clinic.name, logo: clinic.logo } },
     );
+  }
+
+  /** A clinic page's address that no clinic has. */
+  noSuchClinic(): Answer {
+    return {
+      status: 404,
+      html: this.pages.message(
+        'Page not found',
+        [
+          'No clinic has a signup page at this address. Check the link your clinic gave you: it may be out of date or copied incompletely.',
+        ],
+        { href: '/', text: 'Go to the signup page' },
+      ),
+    };
   }
 
   /** An unknown `?campaign=`: a dead link, not a reason to sign someone up for another. */
@@ -122,12 +158,13 @@ export class SignupAnswers {
     };
   }
 
-  /** The page behind a confirm link: a button, never a change. */
-  confirmButton(token: string, programme: string, channel: string): Answer {
+  /** The page behind a confirm link: a button, never a change. `from`: the clinic, if any. */
+  confirmButton(token: string, programme: string, channel: string, from: string | null): Answer {
     return {
       status: 200,
       html: this.pages.render('confirm', 'Confirm your signup', {
         programme,
+        from,
         channelLabel: channel === 'sms' ? 'text message' : 'email',
         action: `/confirm/${token}`,
       }),

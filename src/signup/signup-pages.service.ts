@@ -2,8 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
 import { InvalidInput, invalidFields } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
+import { ClinicsService } from '../clinics/index.js';
+import { SenderResolver } from '../links/index.js';
 import type { Answer } from './answer.js';
-import { SignupAnswers } from './signup-answers.js';
+import { ClinicLogos } from './clinic-logos.js';
+import { SignupAnswers, type ClinicPage } from './signup-answers.js';
 import {
   formErrors,
   redFlagsTicked,
@@ -15,6 +18,10 @@ import { withoutEmpty } from './signup.dto.js';
 import { SignupService, type RequestMeta, type SignupOutcome } from './signup.service.js';
 
 const DEFAULT_CAMPAIGN = 'upper-back-relief';
+
+/** A clinic found by its page's slug: its page, still without the logo, and where that is. */
+type ClinicFound = ClinicPage & { logoUrl: string | null };
+
 /** The fields a form shown again keeps as they were typed. */
 const KEPT_FIELDS = ['name', 'channel', 'email', 'phone', 'timezone', 'sendTime'];
 
@@ -30,13 +37,36 @@ export class SignupPagesService {
     private readonly campaigns: CampaignsService,
     private readonly signup: SignupService,
     private readonly answers: SignupAnswers,
+    private readonly clinics: ClinicsService,
+    private readonly senders: SenderResolver,
+    private readonly logos: ClinicLogos,
   ) {}
 
   /** The signup form for `?campaign=` (the default one when absent), or 404 if not offered. */
-  form(campaignId: unknown, embed: boolean): Answer {
+  form(campaignId: unknown, embed: boolean, clinic?: ClinicPage): Answer {
     const campaign = this.offered(campaignId ?? DEFAULT_CAMPAIGN);
     if (!campaign) return this.answers.notOffered();
-    return this.answers.form(campaign, embed);
+    return this.answers.form(campaign, embed, clinic);
+  }
+
+  /** A clinic's own signup page (`/c/<slug>`): the same form under its name, or a 404 page. */
+  async clinicForm(slug: string, campaignId: unknown, embed: boolean): Promise<Answer> {
+    const clinic = await this.clinic(slug);
+    if (!clinic) return this.answers.noSuchClinic();
+    // Framed, the page has no header: the clinic's own site around it shows the logo.
+    return this.form(campaignId, embed, embed ? clinic : await this.withLogo(clinic));
+  }
+
+  /** A signup posted to a clinic's page: as the public form's, for that clinic's programme. */
+  async clinicSubscribe(
+    slug: string,
+    body: unknown,
+    meta: RequestMeta,
+    json: boolean,
+  ): Promise<Answer> {
+    const clinic = await this.clinic(slug);
+    if (!clinic) return this.answers.noSuchClinic();
+    return this.subscribe(body, meta, json, clinic);
   }
 
   /**
@@ -44,21 +74,26 @@ export class SignupPagesService {
    * with chest pain needs to hear "call now", not "choose a time zone". Nobody is enrolled
    * either way. Bad input is InvalidInput for a JSON client and the form again for a person.
    */
-  async subscribe(body: unknown, meta: RequestMeta, json: boolean): Promise<Answer> {
+  async subscribe(
+    body: unknown,
+    meta: RequestMeta,
+    json: boolean,
+    clinic?: ClinicFound,
+  ): Promise<Answer> {
     const raw = withDefaultChannel((withoutEmpty(body) ?? {}) as Record<string, unknown>);
     const flags = redFlagsTicked(raw);
     if (flags.length > 0) return this.answers.getCare(flags, json);
     const { input, errors } = signupProblems(raw, (i) => this.campaignProblems(i.campaign ?? ''));
     if (!input) {
       if (json) throw invalidFields(errors);
-      return this.formAgain(raw, errors);
+      return this.formAgain(raw, errors, clinic);
     }
     let outcome: SignupOutcome;
     try {
-      outcome = await this.signup.subscribe(input, meta);
+      outcome = await this.signup.subscribe(input, meta, clinic);
     } catch (err) {
       if (json || !(err instanceof InvalidInput)) throw err;
-      return this.formAgain(raw, err.errors);
+      return this.formAgain(raw, err.errors, clinic);
     }
     if (outcome.kind === 'get-care') return this.answers.getCare(outcome.flags, json);
     return this.answers.checkConfirmation(outcome.channel, json);
@@ -70,7 +105,13 @@ export class SignupPagesService {
     if (found.state === 'invalid') return this.answers.badConfirmLink();
     if (found.state === 'already') return this.answers.confirmed('already');
     const campaign = this.campaigns.get(found.campaignId);
-    return this.answers.confirmButton(token, campaign?.name ?? 'the programme', found.channel);
+    const from = found.clinicId ? (await this.senders.resolve(found.clinicId)).name : null;
+    return this.answers.confirmButton(
+      token,
+      campaign?.name ?? 'the programme',
+      found.channel,
+      from,
+    );
   }
 
   /** The confirm page's button: a person's action. */
@@ -98,8 +139,32 @@ export class SignupPagesService {
     return [];
   }
 
+  /** The clinic a page's slug names; its logo is loaded only for a page that shows it. */
+  private async clinic(slug: string): Promise<ClinicFound | undefined> {
+    const c = await this.clinics.findBySlug(slug);
+    if (!c) return undefined;
+    const sender = await this.senders.resolve(c.id);
+    return {
+      id: c.id,
+      slug: c.slug,
+      name: c.name,
+      sender: sender.name,
+      chiropractor: c.chiropractor_name,
+      logo: null,
+      logoUrl: c.logo_url,
+    };
+  }
+
+  private async withLogo(clinic: ClinicFound): Promise<ClinicPage> {
+    return { ...clinic, logo: await this.logos.inline(clinic.logoUrl) };
+  }
+
   /** The form again (400) with every problem listed and what was typed kept. */
-  private formAgain(raw: Record<string, unknown>, errors: readonly FieldError[]): Answer {
+  private async formAgain(
+    raw: Record<string, unknown>,
+    errors: readonly FieldError[],
+    clinic?: ClinicFound,
+  ): Promise<Answer> {
     const values = Object.fromEntries(
       Object.entries(raw).filter(([k, v]) => KEPT_FIELDS.includes(k) && typeof v === 'string'),
     );
@@ -107,6 +172,7 @@ export class SignupPagesService {
       this.offered(raw.campaign ?? DEFAULT_CAMPAIGN) ??
       this.offered(DEFAULT_CAMPAIGN) ??
       this.campaigns.list()[0]!;
-    return this.answers.formAgain(campaign, values, formErrors(errors));
+    const page = clinic && (await this.withLogo(clinic));
+    return this.answers.formAgain(campaign, values, formErrors(errors), page);
   }
 }

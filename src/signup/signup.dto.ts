@@ -1,10 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { z } from 'zod';
 import { sendTimeSchema, timezoneSchema } from '../enrollments/index.js';
 import { contactFields, nameSchema } from '../subscribers/index.js';
 import { RED_FLAGS } from './red-flags.js';
 
 const flagIds = RED_FLAGS.map((f) => f.id) as [string, ...string[]];
-const checkbox = z.union([z.boolean(), z.enum(['on', 'true', 'yes', '1'])]).transform(() => true);
+/** A ticked box: a form sends "on", JSON `true`. `false` is no agreement, so it is refused. */
+const checkbox = z
+  .union([z.literal(true), z.enum(['on', 'true', 'yes', '1'])], {
+    message: 'tick the box to agree to receive the messages',
+  })
+  .transform(() => true);
 
 /**
  * The signup form, posted as a form or as JSON. Unknown fields are refused; empty optional
@@ -33,4 +39,28 @@ export type SignupInput = z.output<typeof signupSchema>;
 export function withoutEmpty(body: unknown): unknown {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== ''));
+}
+
+/** A JSON signup accepted: nothing is sent until the person confirms. */
+export class SignupAcceptedDto {
+  @ApiProperty({ enum: ['pending-confirmation'] })
+  status!: string;
+
+  @ApiProperty({ example: 'Check your inbox: open the link in the email we just sent to start.' })
+  message!: string;
+}
+
+/** A warning sign ticked: nobody is enrolled, and the person should get care first. */
+export class NotEnrolledDto {
+  @ApiProperty({ enum: ['not-enrolled'] })
+  status!: string;
+
+  @ApiProperty({ enum: ['red-flags'] })
+  reason!: string;
+
+  @ApiProperty({ description: 'A sign that needs emergency care now', example: true })
+  emergency!: boolean;
+
+  @ApiProperty({ type: 'string', isArray: true, enum: flagIds, example: ['chest'] })
+  flags!: string[];
 }

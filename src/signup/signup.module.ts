@@ -61,7 +61,12 @@ export class SignupModule implements NestModule {
       passOnStoreError: false,
       handler: tooManySignups(() => this.pages()),
     });
-    consumer.apply(limiter).forRoutes({ path: 'subscriptions', method: RequestMethod.POST });
+    consumer
+      .apply(limiter)
+      .forRoutes(
+        { path: 'subscriptions', method: RequestMethod.POST },
+        { path: 'c/:slug', method: RequestMethod.POST },
+      );
   }
 
   private redisStore(): RedisStore {

@@ -21,6 +21,12 @@ export type SignupOutcome =
   | { kind: 'check-confirmation'; channel: 'email' | 'sms' }
   | { kind: 'get-care'; flags: (typeof RED_FLAGS)[number][]; emergency: boolean };
 
+/** The clinic whose own page a signup came from: its id, and the sender its words name. */
+export interface SignupClinic {
+  id: string;
+  sender: string;
+}
+
 const RESEND_AFTER_MS = 60_000;
 const MAX_CONFIRMATIONS = 5;
 
@@ -42,10 +48,15 @@ export class SignupService {
   ) {}
 
   /**
-   * A signup from the public form. Always answers the same way whether or not the address
+   * A signup from the public form, or from a clinic's own page (`clinic`: its id, and the
+   * sender its consent words name). Always answers the same way whether or not the address
    * was known, so the form cannot be used to find out who is enrolled.
    */
-  async subscribe(input: SignupInput, meta: RequestMeta): Promise<SignupOutcome> {
+  async subscribe(
+    input: SignupInput,
+    meta: RequestMeta,
+    clinic?: SignupClinic,
+  ): Promise<SignupOutcome> {
     if (input.redFlags.length > 0) {
       const flags = RED_FLAGS.filter((f) => (input.redFlags as RedFlagId[]).includes(f.id));
       return { kind: 'get-care', flags, emergency: flags.some((f) => f.emergency) };
@@ -78,11 +89,12 @@ export class SignupService {
           updateName: false,
         },
       );
+      const clinicId = clinic?.id ?? null;
       const live = (await this.enrollments.forSubscriber(subscriber.id, trx)).find(
-        // The public programme's (a clinic's enrolment of the same person is another one).
+        // This programme's: the public one, or this clinic's (each clinic's is another one).
         (e) =>
           e.campaign_id === campaign.id &&
-          e.clinic_id === null &&
+          e.clinic_id === clinicId &&
           ['pending', 'active', 'paused'].includes(e.status),
       );
       await this.subscribers.recordConsent(trx, {
@@ -93,7 +105,11 @@ export class SignupService {
         textVersion: CURRENT_SIGNUP_TEXT,
         // The words the form showed, as it showed them (see SignupController.form).
         campaignId: campaign.id,
-        text: consentText(CURRENT_SIGNUP_TEXT, consentVars(campaign, this.config.sender.name)),
+        text: consentText(
+          CURRENT_SIGNUP_TEXT,
+          consentVars(campaign, clinic?.sender ?? this.config.sender.name),
+        ),
+        clinicId,
         ip: meta.ip,
         userAgent: meta.userAgent,
       });
@@ -103,6 +119,7 @@ export class SignupService {
         channel: input.channel,
         timezone: input.timezone,
         send_time: input.sendTime,
+        clinic_id: clinicId,
         now,
       });
       if (send && input.channel === 'sms') {
@@ -140,7 +157,7 @@ export class SignupService {
     live: Enrollment | undefined,
     row: Pick<
       NewEnrollment,
-      'subscriber_id' | 'campaign_id' | 'channel' | 'timezone' | 'send_time'
+      'subscriber_id' | 'campaign_id' | 'channel' | 'timezone' | 'send_time' | 'clinic_id'
     > & { now: Date },
   ): Promise<{ id: string; count: number } | null> {
     const { now, ...values } = row;
@@ -170,7 +187,7 @@ export class SignupService {
   async confirmable(
     token: string,
   ): Promise<
-    | { state: 'pending'; campaignId: string; channel: string }
+    | { state: 'pending'; campaignId: string; channel: string; clinicId: string | null }
     | { state: 'already' }
     | { state: 'invalid' }
   > {
@@ -179,7 +196,12 @@ export class SignupService {
     const e = await this.enrollments.find(enrollmentId);
     if (!e || e.status === 'cancelled') return { state: 'invalid' };
     if (e.status !== 'pending') return { state: 'already' };
-    return { state: 'pending', campaignId: e.campaign_id, channel: e.channel };
+    return {
+      state: 'pending',
+      campaignId: e.campaign_id,
+      channel: e.channel,
+      clinicId: e.clinic_id,
+    };
   }
 
   /**
@@ -206,6 +228,7 @@ export class SignupService {
         textVersion: 'email-link-v1',
         campaignId: e.campaign_id,
         text: consentText('email-link-v1'),
+        clinicId: e.clinic_id,
         ip: meta.ip,
         userAgent: meta.userAgent,
       });

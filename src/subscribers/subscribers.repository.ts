@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { Clock } from '../common/index.js';
 import {
   DB,
@@ -127,6 +127,46 @@ export class SubscribersRepository {
       .where('address', '=', address)
       .executeTakeFirst();
     return r.numDeletedRows > 0n;
+  }
+
+  /** True when this person has an event of this kind for this clinic (null: none) and channel. */
+  async hasConsentEvent(
+    trx: Executor,
+    event: { subscriberId: string; kind: ConsentKind; channel: Channel; clinicId: string | null },
+  ): Promise<boolean> {
+    const row = await trx
+      .selectFrom('consent_events')
+      .select('id')
+      .where('subscriber_id', '=', event.subscriberId)
+      .where('kind', '=', event.kind)
+      .where('channel', '=', event.channel)
+      .where('clinic_id', event.clinicId === null ? 'is' : '=', event.clinicId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * The kind of the newest consent event of one clinic's on a channel for this person: a
+   * 'withdrawn' one means they unsubscribed from that clinic's programme.
+   */
+  async lastClinicConsent(
+    trx: Executor,
+    subscriberId: string,
+    clinicId: string,
+    channel: Channel,
+  ): Promise<ConsentKind | undefined> {
+    const row = await trx
+      .selectFrom('consent_events')
+      .select('kind')
+      .where('subscriber_id', '=', subscriberId)
+      .where('clinic_id', '=', clinicId)
+      .where('channel', '=', channel)
+      .orderBy('created_at', 'desc')
+      // Two events in the same millisecond: the opt-out wins, on the safe side.
+      .orderBy(sql`kind = 'withdrawn'`, 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.kind;
   }
 
   consentEvents(subscriberId: string) {

@@ -1,15 +1,7 @@
 import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiConsumes,
-  ApiHeader,
-  ApiOperation,
-  ApiProduces,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ZodPipe } from '../common/index.js';
+import { ApiErrors, ApiZodBody, ZodPipe } from '../common/index.js';
 import { MAX_INBOUND_LENGTH, inboundSmsSchema, type InboundSms } from './inbound.dto.js';
 import { InboundService } from './inbound.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
@@ -26,23 +18,45 @@ export class InboundController {
   @ApiOperation({
     summary: 'Twilio inbound SMS: STOP/START/HELP, 0-10 pain scores, warning signs',
   })
-  @ApiHeader({ name: 'X-Twilio-Signature', required: true })
-  @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiProduces('text/xml')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['From', 'Body'],
-      properties: {
-        From: { type: 'string', example: '+14155550123' },
-        Body: { type: 'string', maxLength: MAX_INBOUND_LENGTH, example: 'STOP' },
-        MessageSid: { type: 'string', example: 'SM0123456789abcdef0123456789abcdef' },
+  @ApiHeader({
+    name: 'X-Twilio-Signature',
+    required: true,
+    description: 'Twilio’s HMAC of PUBLIC_URL + path and the form fields',
+  })
+  @ApiZodBody(inboundSmsSchema, {
+    contentTypes: ['application/x-www-form-urlencoded'],
+    description: `Twilio's form; other fields are ignored. Body: at most ${MAX_INBOUND_LENGTH} characters.`,
+    examples: {
+      stop: {
+        summary: 'STOP',
+        value: {
+          From: '+14155550123',
+          Body: 'STOP',
+          MessageSid: 'SM0123456789abcdef0123456789abcdef',
+        },
       },
     },
   })
-  @ApiResponse({ status: 200, description: 'TwiML <Response>, with the reply if there is one' })
-  @ApiResponse({ status: 400, description: 'a field is missing or malformed' })
-  @ApiResponse({ status: 403, description: 'bad or missing signature, or Twilio not configured' })
+  @ApiResponse({
+    status: 200,
+    description: 'TwiML <Response>, with the reply if there is one',
+    content: {
+      'text/xml': {
+        schema: { type: 'string' },
+        example:
+          '<?xml version="1.0" encoding="UTF-8"?><Response><Message>You will get no more texts from us. Reply START to join again.</Message></Response>',
+      },
+    },
+  })
+  @ApiErrors(
+    { status: 400, message: 'Body: is required: the text of the message' },
+    {
+      status: 403,
+      description: 'Bad or missing signature, or Twilio not configured',
+      message: 'X-Twilio-Signature: does not match this request',
+    },
+    503,
+  )
   async receive(
     @Body(new ZodPipe(inboundSmsSchema)) sms: InboundSms,
     @Res({ passthrough: true }) res: Response,

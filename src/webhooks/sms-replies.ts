@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
-import type { Subscriber } from '../database/index.js';
-import { EnrollmentsRepository } from '../enrollments/index.js';
+import type { Enrollment, Subscriber } from '../database/index.js';
+import { EnrollmentsRepository, LIVE_STATUSES } from '../enrollments/index.js';
 import { MessageComposer, SenderResolver } from '../links/index.js';
 import { Renderer } from '../rendering/index.js';
 import type { InboundKind } from './inbound-intent.js';
@@ -38,9 +38,9 @@ export class SmsReplies {
     subscriber: Subscriber | undefined,
     score: number | null = null,
   ): Promise<string> {
-    const campaign = await this.campaignFor(subscriber);
-    // Inbound texts carry no clinic yet: the answer comes from the service.
-    const sender = await this.senders.resolve(null);
+    const enrolments = subscriber ? await this.enrollments.forSubscriber(subscriber.id) : [];
+    const campaign = this.campaignFor(enrolments);
+    const sender = await this.senders.resolve(clinicOf(enrolments));
     const ctx = this.composer.context(
       campaign,
       0,
@@ -52,17 +52,28 @@ export class SmsReplies {
   }
 
   /** The programme of their latest SMS enrolment; for strangers, the first patient campaign. */
-  private async campaignFor(subscriber: Subscriber | undefined): Promise<Campaign> {
-    if (subscriber) {
-      const latest = (await this.enrollments.forSubscriber(subscriber.id)).find(
-        (e) => e.channel === 'sms',
-      );
-      const campaign = latest && this.campaigns.get(latest.campaign_id);
-      if (campaign) return campaign;
-    }
+  private campaignFor(enrolments: Enrollment[]): Campaign {
+    const latest = enrolments.find((e) => e.channel === 'sms');
+    const theirs = latest && this.campaigns.get(latest.campaign_id);
+    if (theirs) return theirs;
     const all = this.campaigns.list();
     const campaign = all.find((c) => c.audience !== 'demo') ?? all[0];
     if (!campaign) throw new Error('no campaigns loaded from templates/campaigns');
     return campaign;
   }
+}
+
+/**
+ * Whose name answers a text: the one clinic behind this number's text programmes (the live
+ * ones, or after a STOP all of them), or null for the service. A number in the programmes of
+ * several clinics, or of a clinic and the public one, gets the service's name and nothing of
+ * any clinic: whoever holds the phone is not told which clinics its owner sees.
+ */
+export function clinicOf(
+  enrolments: Pick<Enrollment, 'channel' | 'status' | 'clinic_id'>[],
+): string | null {
+  const texts = enrolments.filter((e) => e.channel === 'sms');
+  const live = texts.filter((e) => (LIVE_STATUSES as readonly string[]).includes(e.status));
+  const clinics = new Set((live.length > 0 ? live : texts).map((e) => e.clinic_id));
+  return clinics.size === 1 ? ([...clinics][0] ?? null) : null;
 }

@@ -9,6 +9,8 @@ export interface SmtpReceived {
   /** The first envelope recipient (RCPT TO), lower-cased. */
   recipient: string;
   recipients: string[];
+  /** The envelope sender (MAIL FROM), lower-cased; '' for a null sender. */
+  sender: string;
   /** The Message-ID header as mailparser reads it, angle brackets included. */
   messageId?: string;
 }
@@ -127,6 +129,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
             at: new Date(),
             recipient: recipients[0] ?? '',
             recipients,
+            sender: session.envelope.mailFrom
+              ? session.envelope.mailFrom.address.toLowerCase()
+              : '',
             messageId: mail.messageId,
           });
           const ms = [...recipients, '*'].map((r) => hangs.get(r)).find((v) => v !== undefined);
