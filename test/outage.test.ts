@@ -15,7 +15,7 @@ import { SendError } from '../src/channels/index.js';
 import { ChannelFaults, QueueName, QueuesService } from '../src/delivery/index.js';
 import { EnrollmentsRepository } from '../src/enrollments/index.js';
 import { SubscribersRepository } from '../src/subscribers/index.js';
-import { HealthRegistry } from '../src/health/health.registry.js';
+import { HealthRegistry } from '../src/common/index.js';
 import { TokensService } from '../src/tokens/tokens.service.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { countRows, createTestDatabase, type TestDatabase } from './support/db.js';

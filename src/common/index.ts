@@ -47,3 +47,5 @@ export {
   type ErrorAnswer,
   type ErrorStatus,
 } from './openapi.js';
+export { HealthRegistry, type HealthEntry } from './health-registry.js';
+export { HealthRegistryModule } from './health-registry.module.js';

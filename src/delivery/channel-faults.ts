@@ -2,9 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { SendError } from '../channels/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { QueueName } from './jobs.js';
-// Not health's index.js: it loads HealthModule, which imports delivery (a load cycle).
-// eslint-disable-next-line no-restricted-imports
-import { HealthRegistry } from '../health/health.registry.js';
+import { HealthRegistry } from '../common/index.js';
 import { MetricsService } from '../metrics/index.js';
 import { QueuesService } from './queues.service.js';
 

@@ -4,7 +4,7 @@ import type { EmailMessage, SmsMessage } from '../channels/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { MessageComposer, SenderResolver } from '../links/index.js';
 import { Renderer } from '../rendering/index.js';
-import type { DeliveryForSend } from './deliveries.repository.js';
+import type { DeliveryForSend } from '../deliveries/index.js';
 
 export type BuiltMessage =
   { channel: 'email'; message: EmailMessage } | { channel: 'sms'; message: SmsMessage };

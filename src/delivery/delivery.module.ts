@@ -2,16 +2,14 @@ import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
 import { ChannelsModule } from '../channels/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
-// Not health's index.js: it loads HealthModule, which imports delivery (a load cycle).
-// eslint-disable-next-line no-restricted-imports
-import { HealthRegistryModule } from '../health/health-registry.module.js';
+import { HealthRegistryModule } from '../common/index.js';
 import { LinksModule } from '../links/index.js';
 import { MetricsModule } from '../metrics/index.js';
 import { RenderingModule } from '../rendering/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { ChannelFaults } from './channel-faults.js';
 import { ConfirmationProcessor } from './confirmation.processor.js';
-import { DeliveryLogModule } from './delivery-log.module.js';
+import { DeliveriesModule } from '../deliveries/index.js';
 import { DeliveryMessages } from './delivery-message.js';
 import { LeaseResolver } from './lease-resolver.js';
 import { QueuesService } from './queues.service.js';
@@ -22,7 +20,7 @@ import { SendProcessor } from './send.processor.js';
   imports: [
     CampaignsModule,
     ChannelsModule,
-    DeliveryLogModule,
+    DeliveriesModule,
     EnrollmentsModule,
     HealthRegistryModule,
     LinksModule,
@@ -39,7 +37,7 @@ import { SendProcessor } from './send.processor.js';
     ConfirmationProcessor,
   ],
   exports: [
-    DeliveryLogModule,
+    DeliveriesModule,
     QueuesService,
     LeaseResolver,
     ChannelFaults,

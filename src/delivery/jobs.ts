@@ -21,12 +21,5 @@ export interface JobPayloads {
   [JobName.SendConfirmation]: { enrollmentId: string };
 }
 
-/** What it takes to queue one delivery's job. */
-export interface DeliveryJobRef {
-  id: string;
-  channel: Channel;
-  clinicId: string | null;
-}
-
 export const queueForChannel = (channel: Channel): QueueName =>
   channel === 'email' ? QueueName.Email : QueueName.Sms;

@@ -4,7 +4,7 @@ import { EmailChannel, SendError, SmsChannel, type LookupResult } from '../chann
 import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { MetricsService } from '../metrics/index.js';
-import { DeliveriesRepository, type DeliveryForSend } from './deliveries.repository.js';
+import { DeliveriesRepository, type DeliveryForSend } from '../deliveries/index.js';
 import { DeliveryMessages } from './delivery-message.js';
 
 /**

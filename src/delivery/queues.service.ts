@@ -3,13 +3,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { Channel } from '../database/index.js';
-import {
-  JobName,
-  QueueName,
-  queueForChannel,
-  type DeliveryJobRef,
-  type JobPayloads,
-} from './jobs.js';
+import type { DeliveryJobRef } from '../deliveries/index.js';
+import { JobName, QueueName, queueForChannel, type JobPayloads } from './jobs.js';
 import { reportOutage } from '../common/index.js';
 import { createRedis } from './redis.js';
 

@@ -9,7 +9,7 @@ import { EnrollmentLifecycle, inSendingWindow, respectQuietHours } from '../enro
 import { MetricsService } from '../metrics/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import { ChannelFaults } from './channel-faults.js';
-import { DeliveriesRepository, type DeliveryForSend } from './deliveries.repository.js';
+import { DeliveriesRepository, type DeliveryForSend } from '../deliveries/index.js';
 import { DeliveryMessages, type BuiltMessage } from './delivery-message.js';
 import { durably } from './durably.js';
 import { queueForChannel, type JobName, type JobPayloads } from './jobs.js';

@@ -3,9 +3,7 @@ import type { Campaign } from '../campaigns/index.js';
 import { conflict, notFound, maskAddress } from '../common/index.js';
 import { consentText } from '../consent/index.js';
 import { Transactions, type Enrollment, type Tx } from '../database/index.js';
-// Not delivery's index.js: it loads DeliveryModule, which imports enrollments (a load cycle).
-// eslint-disable-next-line no-restricted-imports
-import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
+import { DeliveriesRepository } from '../deliveries/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import type { CreateEnrollmentInput, UpdateEnrollmentInput } from './enrollment.dto.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';

@@ -10,9 +10,7 @@ import type {
   PauseReason,
   Tx,
 } from '../database/index.js';
-// Not delivery's index.js: it loads DeliveryModule, which imports enrollments (a load cycle).
-// eslint-disable-next-line no-restricted-imports
-import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
+import { DeliveriesRepository } from '../deliveries/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import { EnrollmentsRepository, type EnrollmentAdvance } from './enrollments.repository.js';
 import {

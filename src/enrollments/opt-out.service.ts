@@ -98,7 +98,10 @@ export class OptOutService {
         ended++;
       }
       const evidence = { subscriberId, kind: 'withdrawn' as const, channel, clinicId };
-      if (ended > 0 || !(await this.subscribers.hasConsentEvent(trx, evidence))) {
+      // Recorded unless this clinic's last word from them already is this opt-out: a repeat
+      // adds nothing, but an opt-out after opting back in (the clinic's page) counts.
+      const last = await this.subscribers.lastClinicConsent(trx, subscriberId, clinicId, channel);
+      if (ended > 0 || last !== 'withdrawn') {
         await this.subscribers.recordConsent(trx, {
           ...evidence,
           source,

@@ -9,7 +9,7 @@ import {
 } from '../common/index.js';
 import { DB, type Db } from '../database/index.js';
 import { QueuesService } from '../delivery/index.js';
-import { HealthRegistry, type HealthEntry } from './health.registry.js';
+import { HealthRegistry, type HealthEntry } from '../common/index.js';
 
 /** Each probe answers within this, so /health answers within about as long (they run at once). */
 export const PROBE_TIMEOUT_MS = 1_500;

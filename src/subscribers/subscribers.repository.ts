@@ -129,22 +129,6 @@ export class SubscribersRepository {
     return r.numDeletedRows > 0n;
   }
 
-  /** True when this person has an event of this kind for this clinic (null: none) and channel. */
-  async hasConsentEvent(
-    trx: Executor,
-    event: { subscriberId: string; kind: ConsentKind; channel: Channel; clinicId: string | null },
-  ): Promise<boolean> {
-    const row = await trx
-      .selectFrom('consent_events')
-      .select('id')
-      .where('subscriber_id', '=', event.subscriberId)
-      .where('kind', '=', event.kind)
-      .where('channel', '=', event.channel)
-      .where('clinic_id', event.clinicId === null ? 'is' : '=', event.clinicId)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
   /**
    * The kind of the newest consent event of one clinic's on a channel for this person: a
    * 'withdrawn' one means they unsubscribed from that clinic's programme.

@@ -9,7 +9,13 @@ import {
   type Db,
   type Delivery,
 } from '../database/index.js';
-import type { DeliveryJobRef } from './jobs.js';
+
+/** What it takes to queue one delivery's job (the delivery module queues it). */
+export interface DeliveryJobRef {
+  id: string;
+  channel: Channel;
+  clinicId: string | null;
+}
 
 type Executor = Db | Transaction<Database>;
 

@@ -1,0 +1,7 @@
+export { DeliveriesModule } from './deliveries.module.js';
+export {
+  DeliveriesRepository,
+  TRANSITIONS,
+  type DeliveryForSend,
+  type DeliveryJobRef,
+} from './deliveries.repository.js';
