@@ -8,18 +8,18 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   mutate: [
-    'src/delivery/deliveries.repository.ts',
+    'src/deliveries/deliveries.repository.ts',
     'src/delivery/send.processor.ts',
     'src/delivery/lease-resolver.ts',
     'src/scheduler/scheduler.service.ts',
     'src/scheduler/reconciler.service.ts',
     'src/enrollments/schedule.ts',
     // claimDue only
-    'src/enrollments/enrollments.repository.ts:90-116',
+    'src/enrollments/enrollments.repository.ts:109-134',
     // classifySmtpError and its helper codeOfCause
     'src/channels/smtp-email.channel.ts:30-66',
     // classifyTwilioError
-    'src/channels/twilio-sms.channel.ts:75-92',
+    'src/channels/twilio-sms.channel.ts:84-106',
   ],
   testRunner: 'jest',
   jest: {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { ManualClock } from '../src/common/clock.js';
+import { QueueName, QueuesService } from '../src/delivery/index.js';
 import { LinksService } from '../src/links/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
@@ -155,7 +156,11 @@ describe('clinic API', () => {
         .selectAll()
         .where('id', '=', key.id)
         .executeTakeFirstOrThrow();
-      expect(JSON.stringify(row)).not.toContain(key.apiKey.split('_').pop()!);
+      // The secret (base64url: it may hold '_' itself) is all after the 16-hex id.
+      const secret = /^sdk_live_[0-9a-f]{16}_(.+)$/.exec(key.apiKey)![1]!;
+      expect(secret).toHaveLength(43);
+      expect(JSON.stringify(row)).not.toContain(secret);
+      expect(JSON.stringify(row)).not.toContain(Buffer.from(secret).toString('hex'));
       const list = await admin.get(`/clinics/${c.id}/api-keys`).expect(200);
       expect(JSON.stringify(list.body)).not.toContain(key.apiKey);
       expect(list.body[0]).toMatchObject({
@@ -164,6 +169,39 @@ describe('clinic API', () => {
       });
       await admin.post(`/clinics/${c.id}/api-keys`, { scopes: ['everything'] }).expect(400);
       await admin.post('/clinics/not-a-uuid/api-keys').expect(404);
+    });
+  });
+
+  describe('key edges (found by mutation testing)', () => {
+    it('a rotated key keeps its name and scopes; a revoked or another clinic’s key cannot be rotated', async () => {
+      const c = await newClinic();
+      const other = await newClinic();
+      const res = await admin
+        .post(`/clinics/${c.id}/api-keys`, { name: 'Front desk', scopes: ['enrollments:read'] })
+        .expect(201);
+      const rotated = await admin
+        .post(`/clinics/${c.id}/api-keys/${res.body.id}/rotate`)
+        .expect(201);
+      expect(rotated.body.next).toMatchObject({ name: 'Front desk', scopes: ['enrollments:read'] });
+      await admin.post(`/clinics/${other.id}/api-keys/${res.body.id}/rotate`).expect(404);
+      await admin.delete(`/clinics/${c.id}/api-keys/${rotated.body.next.id}`).expect(200);
+      await admin.post(`/clinics/${c.id}/api-keys/${rotated.body.next.id}/rotate`).expect(404);
+      const unnamed = await admin.post(`/clinics/${c.id}/api-keys`).expect(201);
+      expect(unnamed.body.name).toBeNull();
+    });
+
+    it('reads the key only from a well-formed Bearer header', async () => {
+      const c = await newClinic();
+      const { apiKey } = await newKey(c.id);
+      const get = (header: string) =>
+        http().get('/api/v1/enrollments').set('Authorization', header);
+      await get(`Bearer ${apiKey}`).expect(200);
+      const basic = await get(`xBearer ${apiKey}`).expect(401);
+      expect(basic.body.message).toBe('Authorization: Bearer <api key> is missing');
+      await get(`Bearer ${apiKey} extra`).expect(401);
+      await get(`Bearer${apiKey}`).expect(401);
+      const malformed = await get('Bearer sdk_live_short').expect(401);
+      expect(malformed.body.message).toMatch(/not in the form sdk_live_<keyId>_<secret>/);
     });
   });
 
@@ -258,6 +296,9 @@ describe('clinic API', () => {
         .where('id', '=', res.body.id)
         .executeTakeFirstOrThrow();
       expect(row).toMatchObject({ clinic_id: clinicA.id, source: 'clinic-api', confirm_count: 1 });
+      // The confirmation is queued, its job naming the clinic beside the enrolment.
+      const job = await t.get(QueuesService).queue(QueueName.Sms).getJob(`confirm-${row.id}-1`);
+      expect(job?.data).toEqual({ enrollmentId: row.id, clinicId: clinicA.id });
     });
 
     it('starts at once where the clinic attests written consent', async () => {
@@ -337,6 +378,127 @@ describe('clinic API', () => {
       await as(keyB).post('/enrollments', body).expect(201);
     });
 
+    it('refuses an address that opted out of everything (409), and queues no confirmation when attested', async () => {
+      const body = patient();
+      await tdb.db
+        .insertInto('suppressions')
+        .values({
+          address: body.phone as string,
+          channel: 'sms',
+          reason: 'sms-keyword',
+          created_at: clock.now(),
+        })
+        .execute();
+      const refused = await as(keyA).post('/enrollments', body).expect(409);
+      expect(refused.body.message).toMatch(/^phone: this address opted out of all messages/);
+      const c = await newClinic({ consentMode: 'attested' });
+      const key = (await newKey(c.id)).apiKey;
+      const { id } = (await as(key).post('/enrollments', patient()).expect(201)).body;
+      const jobs = await t
+        .get(QueuesService)
+        .queue(QueueName.Sms)
+        .getJobs(['waiting', 'delayed', 'prioritized']);
+      expect(jobs.filter((j) => (j.data as { enrollmentId?: string }).enrollmentId === id)).toEqual(
+        [],
+      );
+    });
+
+    it('shows the address of the enrolment’s own channel, and links the other to the person', async () => {
+      const email = `both${seq++}@example.com`;
+      const body = patient({ email, name: '  Sam Lee  ' });
+      const res = await as(keyA).post('/enrollments', body).expect(201);
+      expect(res.body).toMatchObject({ phone: body.phone, email: null, name: 'Sam Lee' });
+      const people = await tdb.db
+        .selectFrom('subscribers')
+        .select(['email', 'phone', 'person_id'])
+        .where((eb) => eb.or([eb('email', '=', email), eb('phone', '=', body.phone as string)]))
+        .execute();
+      expect(people).toHaveLength(2);
+      expect(people[0]!.person_id).toBe(people[1]!.person_id);
+      const byEmail = await as(keyB)
+        .post('/enrollments', patient({ channel: 'email', phone: undefined, email }))
+        .expect(201);
+      expect(byEmail.body).toMatchObject({ email, phone: null });
+    });
+
+    it('reads an enrolment with its deliveries, pain scores and the patient’s own STOP', async () => {
+      const c = await newClinic({ consentMode: 'attested' });
+      const key = (await newKey(c.id)).apiKey;
+      const { id } = (await as(key).post('/enrollments', patient()).expect(201)).body;
+      const e = await tdb.db
+        .selectFrom('enrollments')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      await tdb.db
+        .insertInto('deliveries')
+        .values({
+          enrollment_id: id,
+          step: 0,
+          step_key: 'welcome',
+          channel: 'sms',
+          status: 'sent',
+          sent_at: clock.now(),
+          created_at: clock.now(),
+        })
+        .execute();
+      await tdb.db
+        .insertInto('pain_scores')
+        .values({
+          subscriber_id: e.subscriber_id,
+          enrollment_id: id,
+          score: 6,
+          source: 'sms-reply',
+          created_at: clock.now(),
+        })
+        .execute();
+      await tdb.db
+        .insertInto('consent_events')
+        .values({
+          subscriber_id: e.subscriber_id,
+          kind: 'withdrawn',
+          channel: 'sms',
+          source: 'sms-keyword',
+          words: 'STOP',
+          created_at: clock.now(),
+        })
+        .execute();
+      const paused = await as(key).post(`/enrollments/${id}/pause`).expect(200);
+      expect(paused.body).toMatchObject({ pauseReason: 'operator', cancelReason: null });
+      const detail = await as(key).get(`/enrollments/${id}`).expect(200);
+      expect(detail.body.deliveries).toEqual([
+        expect.objectContaining({
+          stepKey: 'welcome',
+          status: 'sent',
+          sentAt: clock.now().toISOString(),
+        }),
+      ]);
+      expect(detail.body.painScores).toEqual([
+        { score: 6, source: 'sms-reply', at: clock.now().toISOString() },
+      ]);
+      expect(detail.body.consentEvents.map((x: { kind: string }) => x.kind)).toEqual([
+        'attested',
+        'withdrawn',
+      ]);
+      expect(detail.body.consentEvents[0]).toMatchObject({
+        obtainedAt: '2026-06-01T13:30:00.000Z',
+      });
+      expect(detail.body.consentEvents[1]).toMatchObject({ obtainedAt: null, words: 'STOP' });
+      const cancelled = await as(key).delete(`/enrollments/${id}`).expect(200);
+      expect(cancelled.body).toMatchObject({ pauseReason: null, cancelReason: 'clinic' });
+    });
+
+    it('takes consent given up to five minutes ahead (clocks differ), not later', async () => {
+      const soon = new Date(clock.now().getTime() + 5 * 60_000).toISOString();
+      await as(keyA)
+        .post('/enrollments', patient({ consent: { ...consent, obtainedAt: soon } }))
+        .expect(201);
+      const late = new Date(clock.now().getTime() + 5 * 60_000 + 1000).toISOString();
+      await as(keyA)
+        .post('/enrollments', patient({ consent: { ...consent, obtainedAt: late } }))
+        .expect(400);
+    });
+
     it('lists the clinic’s own enrolments a page at a time, filtered by status and externalId', async () => {
       const c = await newClinic();
       const key = (await newKey(c.id)).apiKey;
@@ -366,6 +528,12 @@ describe('clinic API', () => {
       await as(key).get('/enrollments?status=gone').expect(400);
       await as(key).get('/enrollments?limit=0').expect(400);
       await as(key).get('/enrollments?cursor=bm9wZQ').expect(400);
+      const exact = await as(key).get('/enrollments?limit=3').expect(200);
+      expect(exact.body.nextCursor).toBeNull();
+      const badId = Buffer.from(`${new Date().toISOString()}|not-a-uuid`).toString('base64url');
+      await as(key).get(`/enrollments?cursor=${badId}`).expect(400);
+      const badTime = Buffer.from(`yesterday|${ids[0]}`).toString('base64url');
+      await as(key).get(`/enrollments?cursor=${badTime}`).expect(400);
       // Another clinic sees none of these.
       const theirs = await as(keyB).get('/enrollments?limit=200').expect(200);
       expect(theirs.body.data.map((e: { id: string }) => e.id)).not.toEqual(
@@ -454,6 +622,32 @@ describe('clinic API', () => {
       expect(await countFor(body.phone as string)).toBe(1);
       // Keys are per clinic: another clinic's same key is its own.
       await as(otherKey).post('/enrollments', body, 'idem-1').expect(201);
+    });
+
+    it('a body with its keys in another order is the same request; another route is not', async () => {
+      const body = patient({ externalId: 'order-1' });
+      const reordered = Object.fromEntries(Object.entries(body).reverse());
+      const first = await as(key).post('/enrollments', body, 'idem-order').expect(201);
+      const again = await as(key).post('/enrollments', reordered, 'idem-order').expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      // The same key (and no body) on another route is another request.
+      await as(key)
+        .post(`/enrollments/${first.body.id}/pause`, undefined, 'idem-order')
+        .expect(422);
+      // A pause (200, not 201) replays as it answered.
+      const attested = (await newKey((await newClinic({ consentMode: 'attested' })).id)).apiKey;
+      const { id } = (await as(attested).post('/enrollments', patient()).expect(201)).body;
+      const paused = await as(attested)
+        .post(`/enrollments/${id}/pause`, undefined, 'idem-pause')
+        .expect(200);
+      const replay = await as(attested)
+        .post(`/enrollments/${id}/pause`, undefined, 'idem-pause')
+        .expect(200);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(paused.body);
+      // Resume with the pause's key: the same (empty) body, another route.
+      await as(attested).post(`/enrollments/${id}/resume`, undefined, 'idem-pause').expect(422);
     });
 
     it('the same key with another body is a 422, and changes nothing', async () => {

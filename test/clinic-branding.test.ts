@@ -485,8 +485,8 @@ describe('messages of a clinic’s patients carry the clinic’s branding', () =
   it("asks a clinic's pending patient to confirm in the clinic's name, by email and by text", async () => {
     const byEmail = await pending(riverside, { email: 'pat@example.com' });
     const byText = await pending(riverside, { phone: '+12133734311' });
-    await t.get(QueuesService).enqueueConfirmation(byEmail.id, 'email', 1);
-    await t.get(QueuesService).enqueueConfirmation(byText.id, 'sms', 1);
+    await t.get(QueuesService).enqueueConfirmation(byEmail.id, 'email', 1, riverside);
+    await t.get(QueuesService).enqueueConfirmation(byText.id, 'sms', 1, riverside);
 
     const mail = await waitFor(() => mailsTo(smtp, 'pat@example.com')[0], 'the confirmation email');
     expect(mail.subject).toBe('Please confirm: Upper-Back Relief tips from Riverside Chiropractic');
@@ -512,7 +512,7 @@ describe('messages of a clinic’s patients carry the clinic’s branding', () =
 
   it('asks a public signup to confirm as the service, as before', async () => {
     const own = await pending(null, { email: 'kim@example.com' });
-    await t.get(QueuesService).enqueueConfirmation(own.id, 'email', 1);
+    await t.get(QueuesService).enqueueConfirmation(own.id, 'email', 1, null);
     const mail = await waitFor(() => mailsTo(smtp, 'kim@example.com')[0], 'the confirmation email');
     expect(mail.subject).toBe('Please confirm: Upper-Back Relief tips');
     expect(mail.from?.value).toEqual([{ name: 'Selfcare Drip', address: 'tips@drip.example' }]);

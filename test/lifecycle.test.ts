@@ -81,6 +81,15 @@ describe('enrolment lifecycle', () => {
     expect(await row(e.id)).toEqual(before);
   });
 
+  it('pausing a paused enrolment keeps who paused it, unless a warning sign outranks it', async () => {
+    const e = await enrol();
+    await t.get(EnrollmentsService).pause(e.id, new Date('2030-06-10T00:00:00Z'), 'person');
+    await t.get(EnrollmentsService).pause(e.id, null, 'operator');
+    expect(await row(e.id)).toMatchObject({ pause_reason: 'person' });
+    await t.get(EnrollmentsService).pause(e.id, null, 'safety');
+    expect(await row(e.id)).toMatchObject({ pause_reason: 'safety', paused_until: null });
+  });
+
   it('a scheduler advance leaves alone an enrolment paused since it was claimed', async () => {
     const e = await enrol();
     await t.get(EnrollmentsService).pause(e.id);

@@ -285,7 +285,7 @@ describe('PostgreSQL or Redis out of reach (an app behind proxies of its own)', 
         });
         // As SignupService does: the job first, the commit after. A worker takes the job
         // meanwhile and finds no enrolment yet.
-        await t.get(QueuesService).enqueueConfirmation(enrollment.id, 'email', 1);
+        await t.get(QueuesService).enqueueConfirmation(enrollment.id, 'email', 1, null);
         await sleep(600);
       });
     await waitFor(() => emailsTo(email).length === 1, 'the confirmation email', 10_000);

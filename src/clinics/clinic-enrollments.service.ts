@@ -187,7 +187,7 @@ export class ClinicEnrollmentsService {
       return e;
     });
     if (row.status === 'pending')
-      await this.queues.enqueueConfirmation(row.id, row.channel, row.confirm_count);
+      await this.queues.enqueueConfirmation(row.id, row.channel, row.confirm_count, clinic.id);
     this.logger.log(
       {
         clinicId: clinic.id,

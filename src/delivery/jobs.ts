@@ -18,7 +18,7 @@ export enum JobName {
  */
 export interface JobPayloads {
   [JobName.SendDelivery]: { deliveryId: string; clinicId: string | null };
-  [JobName.SendConfirmation]: { enrollmentId: string };
+  [JobName.SendConfirmation]: { enrollmentId: string; clinicId: string | null };
 }
 
 export const queueForChannel = (channel: Channel): QueueName =>

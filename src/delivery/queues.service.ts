@@ -88,15 +88,20 @@ export class QueuesService implements OnApplicationShutdown {
     return missing.map((d) => d.id);
   }
 
-  /** The double opt-in message; `attempt` numbers resends so each gets a job of its own. */
+  /**
+   * The double opt-in message; `attempt` numbers resends so each gets a job of its own.
+   * `clinicId` (null: the public programme) rides along for logs and dashboards; the
+   * processor reads the clinic from the enrolment.
+   */
   async enqueueConfirmation(
     enrollmentId: string,
     channel: Channel,
     attempt: number,
+    clinicId: string | null,
   ): Promise<void> {
     await this.queues[queueForChannel(channel)].add(
       JobName.SendConfirmation,
-      { enrollmentId } satisfies JobPayloads[JobName.SendConfirmation],
+      { enrollmentId, clinicId } satisfies JobPayloads[JobName.SendConfirmation],
       { jobId: `confirm-${enrollmentId}-${attempt}`, attempts: 3 },
     );
   }

@@ -131,7 +131,7 @@ export class SignupService {
       }
       if (send) {
         await promptly(this.queues.connection, () =>
-          this.queues.enqueueConfirmation(send.id, input.channel, send.count),
+          this.queues.enqueueConfirmation(send.id, input.channel, send.count, clinic?.id ?? null),
         );
       }
       return send;
