@@ -157,14 +157,7 @@ export class ClinicEnrollmentsService {
           `${input.channel === 'email' ? 'email' : 'phone'}: this patient unsubscribed from this ` +
             "clinic's messages; only they can opt back in (the clinic's signup page)",
         );
-      const other = input.channel === 'email' ? phone : email;
-      if (other)
-        await this.subscribers.linkAddress(
-          tx,
-          subscriber,
-          input.channel === 'email' ? 'phone' : 'email',
-          other,
-        );
+      await this.subscribers.linkOtherAddress(tx, subscriber, { email, phone }, input.channel);
       const values = {
         subscriber_id: subscriber.id,
         campaign_id: campaign.id,

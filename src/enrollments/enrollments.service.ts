@@ -68,16 +68,7 @@ export class EnrollmentsService {
         { email, phone, name },
         input.channel,
       );
-      // A clinic or operator vouches that both addresses are this person's: a warning sign
-      // sent from either then holds the tips on both.
-      const other = input.channel === 'email' ? phone : email;
-      if (other)
-        await this.subscribers.linkAddress(
-          trx,
-          subscriber,
-          input.channel === 'email' ? 'phone' : 'email',
-          other,
-        );
+      await this.subscribers.linkOtherAddress(trx, subscriber, { email, phone }, input.channel);
       const row = await this.lifecycle.enrol(trx, {
         subscriber_id: subscriber.id,
         campaign_id: campaign.id,

@@ -198,6 +198,21 @@ export class SubscribersRepository {
    * subscriber's person. Used when a clinic or operator enrols someone with both an email
    * address and a phone number: a warning sign sent from either then holds both.
    */
+  /**
+   * A clinic or operator vouches that both addresses are this person's: links the one the
+   * enrolment does not use, so a warning sign sent from either holds the tips on both.
+   */
+  async linkOtherAddress(
+    trx: Executor,
+    subscriber: Subscriber,
+    contact: { email: string | null; phone: string | null },
+    channel: Channel,
+  ): Promise<void> {
+    const other = channel === 'email' ? contact.phone : contact.email;
+    if (other)
+      await this.linkAddress(trx, subscriber, channel === 'email' ? 'phone' : 'email', other);
+  }
+
   async linkAddress(
     trx: Executor,
     subscriber: Subscriber,
