@@ -196,6 +196,9 @@ export interface ClinicsTable {
   logo_url: string | null;
   /** Its own Twilio number or messaging service; null: the service's. */
   sms_from: string | null;
+  /** Red flags: texted to this on-call mobile, and emailed here (else to the clinic's admins). */
+  on_call_phone: string | null;
+  alert_email: string | null;
   consent_mode: Generated<ConsentMode>;
   created_at: AutoTimestamp;
   updated_at: AutoTimestamp;
@@ -230,7 +233,76 @@ export interface IdempotencyKeysTable {
   created_at: AutoTimestamp;
 }
 
+export type StaffRole = 'staff' | 'admin';
+
+/** A member of a clinic's staff, invited by an operator; signs in by an emailed link. */
+export interface StaffUsersTable {
+  id: Generated<string>;
+  clinic_id: string;
+  /** Lower-cased. */
+  email: string;
+  name: string;
+  role: StaffRole;
+  created_at: AutoTimestamp;
+  last_sign_in_at: NullableTimestamp;
+  disabled_at: NullableTimestamp;
+}
+
+/** A one-time login link: SHA-256 of its token, short-lived, used once. */
+export interface LoginTokensTable {
+  token_hash: Buffer;
+  staff_user_id: string;
+  created_at: AutoTimestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: NullableTimestamp;
+}
+
+/** A signed-in browser: SHA-256 of the cookie's session id. */
+export interface StaffSessionsTable {
+  id_hash: Buffer;
+  staff_user_id: string;
+  created_at: AutoTimestamp;
+  last_seen_at: AutoTimestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  ended_at: NullableTimestamp;
+}
+
+/** Append-only: who did what, when, to which patient. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  clinic_id: string;
+  staff_user_id: string | null;
+  /** 'staff' | 'operator' | 'system' | 'patient' */
+  actor: string;
+  action: string;
+  enrollment_id: string | null;
+  subscriber_id: string | null;
+  detail: unknown;
+  created_at: AutoTimestamp;
+}
+
+/** A red-flag reply waiting for a clinic's acknowledgement. */
+export interface TriageItemsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  enrollment_id: string;
+  subscriber_id: string;
+  source: string;
+  signs: string;
+  inbound_message_id: string | null;
+  created_at: AutoTimestamp;
+  acknowledged_at: NullableTimestamp;
+  acknowledged_by: string | null;
+  note: string | null;
+  notified: string | null;
+}
+
 export interface Database {
+  staff_users: StaffUsersTable;
+  login_tokens: LoginTokensTable;
+  staff_sessions: StaffSessionsTable;
+  audit_log: AuditLogTable;
+  triage_items: TriageItemsTable;
   clinics: ClinicsTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -251,3 +323,5 @@ export type NewEnrollment = Insertable<EnrollmentsTable>;
 export type Delivery = Selectable<DeliveriesTable>;
 export type Clinic = Selectable<ClinicsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
+export type StaffUser = Selectable<StaffUsersTable>;
+export type TriageItem = Selectable<TriageItemsTable>;
