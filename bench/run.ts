@@ -19,6 +19,7 @@ import {
   type BenchContext,
   type Figure,
 } from './harness.js';
+import { benchImport } from './import.bench.js';
 import { benchMemory } from './memory.bench.js';
 import { renderTable, withRatio, writeJson, type Report } from './report.js';
 import { benchScheduler } from './scheduler.bench.js';
@@ -40,7 +41,8 @@ const knobs = {
   smsConcurrency: intFromEnv('BENCH_SMS_CONCURRENCY', 50, 1, 500),
   // The config caps SMS_RATE_PER_SECOND at 10,000.
   smsRatePerSecond: intFromEnv('BENCH_SMS_RATE', 10_000, 1, 10_000),
-  budgetSeconds: intFromEnv('BENCH_BUDGET_SECONDS', 280, 30, 3600),
+  importRows: intFromEnv('BENCH_IMPORT_ROWS', 20_000, 1000, 1_000_000),
+  budgetSeconds: intFromEnv('BENCH_BUDGET_SECONDS', 480, 30, 3600),
 };
 
 async function main(): Promise<number> {
@@ -87,12 +89,15 @@ async function main(): Promise<number> {
     machine.postgres = (
       await sql<{ v: string }>`SELECT current_setting('server_version') AS v`.execute(database.db)
     ).rows[0]?.v;
+    const only = process.env.BENCH_ONLY?.split(',');
     const phases = [
       ['memory', () => benchMemory(ctx, knobs.waitingJobs)],
       ['scheduler', () => benchScheduler(ctx, knobs.enrollments)],
       ['send', () => benchSend(ctx, knobs)],
+      ['import', () => benchImport(ctx, knobs.importRows)],
     ] as const;
     for (const [name, phase] of phases) {
+      if (only && !only.includes(name)) continue;
       const p0 = performance.now();
       console.log(`bench: ${name}...`);
       const result = await phase();

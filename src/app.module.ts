@@ -3,7 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/index.js';
 import { CampaignsModule } from './campaigns/index.js';
 import { ChannelsModule } from './channels/index.js';
-import { ClinicDirectoryModule, ClinicsModule } from './clinics/index.js';
+import { ClinicDirectoryModule, ClinicsModule, ImportsModule } from './clinics/index.js';
 import { CommonModule } from './common/index.js';
 import { ConsentModule } from './consent/index.js';
 import {
@@ -13,11 +13,13 @@ import {
   runsWorker,
   type AppConfig,
 } from './config/index.js';
+import { DashboardModule } from './dashboard/index.js';
 import { DatabaseModule } from './database/index.js';
 import { DeliveryModule, WorkersModule } from './delivery/index.js';
 import { EnrollmentsModule } from './enrollments/index.js';
 import { HealthModule } from './health/index.js';
 import { MetricsModule } from './metrics/index.js';
+import { OutcomesModule } from './outcomes/index.js';
 import { RenderingModule } from './rendering/index.js';
 import { SchedulerModule } from './scheduler/index.js';
 import { SubscribersModule } from './subscribers/index.js';
@@ -56,7 +58,13 @@ export class AppModule {
         SignupModule,
         ...(runsApi(config.role) ? [SignupPagesModule] : []),
         HealthModule,
-        ...(runsApi(config.role) ? [ClinicsModule, AdminModule, WebhooksModule] : []),
+        ...(runsApi(config.role)
+          ? [ClinicsModule, AdminModule, WebhooksModule, DashboardModule, OutcomesModule]
+          : []),
+        // CSV imports: routes where the API runs, the imports queue's worker where workers do.
+        ...(runsApi(config.role) || runsWorker(config.role)
+          ? [ImportsModule.forRoot({ api: runsApi(config.role), worker: runsWorker(config.role) })]
+          : []),
       ],
     };
   }

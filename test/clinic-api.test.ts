@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { ManualClock } from '../src/common/clock.js';
@@ -704,9 +705,65 @@ describe('clinic API', () => {
     });
   });
 
+  describe('dashboard staff (admin API)', () => {
+    it('invites, lists and removes staff; names the problem with bad input', async () => {
+      const c = await newClinic();
+      const first = await admin
+        .post(`/clinics/${c.id}/staff`, {
+          email: 'Lead@Riverside.example',
+          name: 'Morgan',
+          role: 'admin',
+        })
+        .expect(201);
+      expect(first.body).toMatchObject({
+        created: true,
+        staff: { email: 'lead@riverside.example', role: 'admin', disabledAt: null },
+      });
+      const again = await admin
+        .post(`/clinics/${c.id}/staff`, {
+          email: 'lead@riverside.example',
+          name: 'Morgan',
+          role: 'admin',
+        })
+        .expect(201);
+      expect(again.body.created).toBe(false);
+      const clash = await admin
+        .post(`/clinics/${c.id}/staff`, {
+          email: 'lead@riverside.example',
+          name: 'Morgan',
+          role: 'staff',
+        })
+        .expect(409);
+      expect(clash.body.message).toMatch(/already on this clinic's staff as admin/);
+      const bad = await admin
+        .post(`/clinics/${c.id}/staff`, { email: 'nope', name: 'X', role: 'boss' })
+        .expect(400);
+      expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['email', 'role']);
+      await admin
+        .post('/clinics/7d0e3b52-4f8a-4c1e-9a61-2b7f0c9d1e34/staff', {
+          email: 'a@b.example',
+          name: 'A',
+          role: 'staff',
+        })
+        .expect(404);
+      const list = await admin.get(`/clinics/${c.id}/staff`).expect(200);
+      expect(list.body).toHaveLength(1);
+      const removed = await admin
+        .delete(`/clinics/${c.id}/staff/${first.body.staff.id}`)
+        .expect(200);
+      expect(removed.body.disabledAt).not.toBeNull();
+      await admin.delete(`/clinics/${c.id}/staff/${randomUUID()}`).expect(404);
+      // Another clinic's member is not found through this clinic.
+      const other = await newClinic();
+      await admin.delete(`/clinics/${other.id}/staff/${first.body.staff.id}`).expect(404);
+    });
+  });
+
   describe('the contract', () => {
     it('reached every documented clinic operation (the contract test covers the rest)', () => {
-      const clinics = (op: string) => / \/api\/v1\/(?!admin\/)|\/api\/v1\/admin\/clinics/.test(op);
+      // CSV import routes are test/import.test.ts's to exercise.
+      const clinics = (op: string) =>
+        / \/api\/v1\/(?!admin\/|enrollments\/import)|\/api\/v1\/admin\/clinics/.test(op);
       expect(contract.unexercised(clinics)).toEqual([]);
     });
   });

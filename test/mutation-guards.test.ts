@@ -1245,9 +1245,19 @@ describe('mutation guards', () => {
           created_at: new Date(clock.now().getTime() - 5 * 86_400_000),
         })
         .execute();
-      expect(await scheduler().housekeeping()).toEqual({ resumed: 0, expired: 1, forgotten: 0 });
+      expect(await scheduler().housekeeping()).toEqual({
+        resumed: 0,
+        expired: 1,
+        forgotten: 0,
+        told: 0,
+      });
       clock.advance(120_000);
-      expect(await scheduler().housekeeping()).toEqual({ resumed: 1, expired: 0, forgotten: 0 });
+      expect(await scheduler().housekeeping()).toEqual({
+        resumed: 1,
+        expired: 0,
+        forgotten: 0,
+        told: 0,
+      });
       expect((await enrolment(paused)).status).toBe('active');
     });
   });

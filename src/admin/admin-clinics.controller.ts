@@ -24,6 +24,11 @@ import {
   RotatedApiKeyDto,
   ApiKeysService,
   ClinicsService,
+  InvitedStaffDto,
+  StaffAuthService,
+  StaffDto,
+  inviteStaffSchema,
+  type InviteStaffInput,
   createClinicSchema,
   createKeySchema,
   rotateKeySchema,
@@ -70,6 +75,7 @@ export class AdminClinicsController {
   constructor(
     private readonly clinics: ClinicsService,
     private readonly keys: ApiKeysService,
+    private readonly staff: StaffAuthService,
   ) {}
 
   @Post()
@@ -165,5 +171,52 @@ export class AdminClinicsController {
   @ApiErrors(NO_KEY)
   revokeKey(@Param('id') id: string, @Param('keyId') keyId: string) {
     return this.keys.revoke(id, keyId);
+  }
+
+  @Post(':id/staff')
+  @ApiOperation({
+    summary:
+      "Invite someone to the clinic's dashboard: they get an email with a sign-in link (again: a fresh link)",
+  })
+  @ID
+  @ApiZodBody(inviteStaffSchema, {
+    examples: {
+      staff: { value: { email: 'desk@riverside.example', name: 'Sam Lee', role: 'admin' } },
+    },
+  })
+  @ApiCreatedResponse({ type: InvitedStaffDto })
+  @ApiErrors(
+    { status: 400, message: 'role: must be "staff" (patients, triage, imports) or "admin"' },
+    NO_CLINIC,
+    {
+      status: 409,
+      message: "email: d***@riverside.example is already on this clinic's staff as staff",
+    },
+  )
+  invite(@Param('id') id: string, @Body(new ZodPipe(inviteStaffSchema)) body: InviteStaffInput) {
+    return this.staff.invite(id, body, { kind: 'operator' });
+  }
+
+  @Get(':id/staff')
+  @ApiOperation({ summary: 'The clinic’s staff (removed ones last)' })
+  @ID
+  @ApiOkResponse({ type: [StaffDto] })
+  @ApiErrors(NO_CLINIC)
+  listStaff(@Param('id') id: string) {
+    return this.staff.list(id);
+  }
+
+  @Delete(':id/staff/:staffId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Remove a member of staff: their sessions end at once' })
+  @ID
+  @ApiParam({ name: 'staffId', format: 'uuid' })
+  @ApiOkResponse({ type: StaffDto })
+  @ApiErrors({
+    status: 404,
+    message: 'staff member 7d0e3b52-4f8a-4c1e-9a61-2b7f0c9d1e34 not found',
+  })
+  removeStaff(@Param('id') id: string, @Param('staffId') staffId: string) {
+    return this.staff.remove(id, staffId, { kind: 'operator' });
   }
 }

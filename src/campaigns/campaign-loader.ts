@@ -1,7 +1,7 @@
 import { readdirSync, existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import type { Campaign, CampaignStep, StepField } from './campaign.types.js';
+import type { Campaign, CampaignStep, CheckIn, StepField } from './campaign.types.js';
 import { TemplateError } from './template-error.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -25,6 +25,17 @@ const duration = z
   })
   .refine((ms) => ms >= 1000, 'must be at least 1s');
 
+const stepKey = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a step named in "steps"');
+
+// Which steps carry a check-in: `pain: {every: 7}` asks on the first step (the baseline), on
+// every 7th step after it and on the last; or name the steps. `rating` names steps too.
+const checkInsSchema = z.strictObject({
+  pain: z
+    .union([z.strictObject({ every: z.number().int().min(1).max(365) }), z.array(stepKey).min(1)])
+    .optional(),
+  rating: z.array(stepKey).min(1).optional(),
+});
+
 const definitionSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
   name: z.string().min(1).max(60),
@@ -40,6 +51,7 @@ const definitionSchema = z.object({
     .array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a file name without .yaml'))
     .min(1)
     .optional(),
+  checkIns: checkInsSchema.optional(),
 });
 
 const stepSchema = z.object({
@@ -123,6 +135,20 @@ export function loadCampaigns(templatesDir: string): Campaign[] {
         lines,
       };
     });
+    const checkIns = checkInsOf(
+      listedIn.checkIns,
+      keys,
+      (field, reason, at) =>
+        new TemplateError({
+          file: listedIn.yaml.file,
+          field,
+          line: listedIn.yaml.lineOf(at),
+          reason,
+        }),
+    );
+    steps.forEach((s, i) => {
+      if (checkIns[i]) s.checkIn = checkIns[i];
+    });
     campaigns.push({
       id: def.id,
       name: def.name,
@@ -138,4 +164,38 @@ export function loadCampaigns(templatesDir: string): Campaign[] {
     });
   }
   return campaigns;
+}
+
+/** The check-in each step carries (by position), from the definition's `checkIns`. */
+function checkInsOf(
+  def: z.output<typeof checkInsSchema> | undefined,
+  keys: string[],
+  problem: (field: string, reason: string, at: (string | number)[]) => TemplateError,
+): (CheckIn | undefined)[] {
+  const out: (CheckIn | undefined)[] = keys.map(() => undefined);
+  const mark = (i: number, what: keyof CheckIn) => {
+    out[i] = { pain: false, rating: false, ...out[i], [what]: true };
+  };
+  const named = (what: keyof CheckIn, list: string[]) =>
+    list.forEach((key, n) => {
+      const i = keys.indexOf(key);
+      if (i < 0) {
+        throw problem(`checkIns.${what}`, `names "${key}", which is not in "steps"`, [
+          'checkIns',
+          what,
+          n,
+        ]);
+      }
+      mark(i, what);
+    });
+  const pain = def?.pain;
+  if (Array.isArray(pain)) named('pain', pain);
+  else if (pain) {
+    const { every } = pain;
+    keys.forEach((_k, i) => {
+      if (i % every === 0 || i === keys.length - 1) mark(i, 'pain');
+    });
+  }
+  if (def?.rating) named('rating', def.rating);
+  return out;
 }

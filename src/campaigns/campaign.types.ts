@@ -11,8 +11,18 @@ export interface EmailVariant {
 /** The fields of a step file that are Handlebars templates. */
 export type StepField = 'email.subject' | 'email.preheader' | 'email.html' | 'email.text' | 'sms';
 
+/**
+ * What a step asks besides its tip: the 0-10 pain score and/or the global rating of change.
+ * From `checkIns` in campaign.yaml; absent on a step that asks nothing.
+ */
+export interface CheckIn {
+  pain: boolean;
+  rating: boolean;
+}
+
 export interface CampaignStep {
   key: string;
+  checkIn?: CheckIn;
   title: string;
   email: EmailVariant;
   sms: string;

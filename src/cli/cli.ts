@@ -9,6 +9,7 @@ import { createDb } from '../database/index.js';
 import { createEnrollmentSchema, EnrollmentsService } from '../enrollments/index.js';
 import { campaignFacts, Renderer, sampleContext } from '../rendering/index.js';
 import { ZodPipe } from '../common/index.js';
+import { importCommand } from './import-command.js';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -24,6 +25,8 @@ Commands:
       have, as start-up does.
   migrate
       Create the database if needed and apply migrations.
+  import <file.csv> --clinic <slug or id> [--dry-run] [--campaign <id>]
+      Import a clinic's patients from a CSV file (see docs/imports.md), with a progress bar.
 `;
 
 function fail(message: string): never {
@@ -140,6 +143,11 @@ async function main(): Promise<void> {
       return enroll(args);
     case 'campaigns':
       return campaigns(args);
+    case 'import': {
+      const code = await importCommand(args);
+      if (code !== 0) process.exit(code);
+      return;
+    }
     case 'migrate': {
       const applied = await prepareDatabase(loadConfig());
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');

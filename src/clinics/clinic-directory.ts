@@ -7,6 +7,8 @@ import {
   type ClinicIdentity,
 } from '../links/index.js';
 import { ClinicsRepository } from './clinics.repository.js';
+import { AuditService } from './staff/audit.service.js';
+import { StaffRepository } from './staff/staff.repository.js';
 
 /** How long a clinic's identity is reused before it is read again (a PATCH shows within it). */
 export const DIRECTORY_TTL_MS = 30_000;
@@ -61,7 +63,7 @@ export class ClinicDirectoryService implements ClinicDirectory, OnModuleInit {
  */
 @Module({
   imports: [LinksModule],
-  providers: [ClinicsRepository, ClinicDirectoryService],
-  exports: [ClinicsRepository, ClinicDirectoryService],
+  providers: [ClinicsRepository, ClinicDirectoryService, StaffRepository, AuditService],
+  exports: [ClinicsRepository, ClinicDirectoryService, StaffRepository, AuditService],
 })
 export class ClinicDirectoryModule {}

@@ -11,7 +11,11 @@ import {
 } from '../enrollments/index.js';
 import { SubscribersRepository, resolveContact } from '../subscribers/index.js';
 import type { ClinicCaller } from './api-keys.service.js';
-import type { ClinicEnrollmentInput, ListEnrollmentsQuery } from './clinic.dto.js';
+import type {
+  ClinicEnrollmentInput,
+  ClinicInvitationInput,
+  ListEnrollmentsQuery,
+} from './clinic.dto.js';
 import { ClinicsRepository } from './clinics.repository.js';
 import {
   PatientRecordsRepository,
@@ -131,87 +135,107 @@ export class ClinicEnrollmentsService {
    */
   async enrol(caller: ClinicCaller, input: ClinicEnrollmentInput): Promise<ClinicEnrollmentDetail> {
     const clinic = (await this.clinics.find(caller.clinicId))!;
-    const campaign = this.lifecycle.campaignOf(input.campaign);
-    const { email, phone } = resolveContact(input);
-    const address = (input.channel === 'email' ? email : phone)!;
-    if (input.consent.obtainedAt.getTime() > this.clock.now().getTime() + 5 * 60_000)
-      throw invalid('consent.obtainedAt', 'is in the future; give when the patient agreed');
-    const row = await this.transactions.run(async (tx) => {
-      if (await this.subscribers.isSuppressed(address, tx))
-        throw conflict(
-          `${input.channel === 'email' ? 'email' : 'phone'}: this address opted out of all messages; ` +
-            'only its owner can opt back in (START by text, or signing up again)',
-        );
-      const subscriber = await this.subscribers.findOrCreate(
-        tx,
-        { email, phone, name: input.name?.trim() || null },
-        input.channel,
-      );
-      // Unsubscribed from this clinic's emails: only the person can undo that (its signup
-      // page, then the confirm button), never the clinic's word.
-      if (
-        (await this.subscribers.lastClinicConsent(tx, subscriber.id, clinic.id, input.channel)) ===
-        'withdrawn'
-      )
-        throw conflict(
-          `${input.channel === 'email' ? 'email' : 'phone'}: this patient unsubscribed from this ` +
-            "clinic's messages; only they can opt back in (the clinic's signup page)",
-        );
-      await this.subscribers.linkOtherAddress(tx, subscriber, { email, phone }, input.channel);
-      const values = {
-        subscriber_id: subscriber.id,
-        campaign_id: campaign.id,
-        channel: input.channel,
-        timezone: input.timezone ?? clinic.timezone,
-        send_time: input.sendTime,
-        source: 'clinic-api',
-        clinic_id: clinic.id,
-        external_id: input.externalId ?? null,
-      };
-      const e =
-        clinic.consent_mode === 'attested'
-          ? await this.lifecycle.enrol(tx, values)
-          : await this.lifecycle.signUp(tx, values);
-      if (!e)
-        throw conflict(
-          `campaign: this patient is already enrolled in "${campaign.id}" by this clinic`,
-        );
-      await this.attest(tx, clinic, e, input);
-      return e;
-    });
+    const row = await this.transactions.run((tx) => this.enrolIn(tx, clinic, input, 'clinic-api'));
     if (row.status === 'pending')
       await this.queues.enqueueConfirmation(row.id, row.channel, row.confirm_count, clinic.id);
     this.logger.log(
       {
         clinicId: clinic.id,
         enrollmentId: row.id,
-        campaign: campaign.id,
+        campaign: row.campaign_id,
         channel: row.channel,
         status: row.status,
-        to: maskAddress(address),
+        to: maskAddress((row.channel === 'email' ? input.email : input.phone) ?? ''),
       },
       'clinic enrolment',
     );
     return this.get(caller, row.id);
   }
 
+  /**
+   * The rules of one clinic enrolment, inside the caller's transaction (the CSV import runs
+   * a batch of them in one). Without `consent` it is an invitation: the enrolment waits for
+   * the patient's confirmation whatever the clinic's consent mode. The caller sends the
+   * confirmation of a pending enrolment after commit (`queues.enqueueConfirmation`).
+   */
+  async enrolIn(
+    tx: Tx,
+    clinic: Clinic,
+    input: ClinicEnrollmentInput | ClinicInvitationInput,
+    source: 'clinic-api' | 'clinic-import',
+  ): Promise<Enrollment> {
+    const campaign = this.lifecycle.campaignOf(input.campaign);
+    const { email, phone } = resolveContact(input);
+    const address = (input.channel === 'email' ? email : phone)!;
+    const consent = 'consent' in input ? input.consent : undefined;
+    if (consent && consent.obtainedAt.getTime() > this.clock.now().getTime() + 5 * 60_000)
+      throw invalid('consent.obtainedAt', 'is in the future; give when the patient agreed');
+    if (await this.subscribers.isSuppressed(address, tx))
+      throw conflict(
+        `${input.channel === 'email' ? 'email' : 'phone'}: this address opted out of all messages; ` +
+          'only its owner can opt back in (START by text, or signing up again)',
+      );
+    const subscriber = await this.subscribers.findOrCreate(
+      tx,
+      { email, phone, name: input.name?.trim() || null },
+      input.channel,
+    );
+    // Unsubscribed from this clinic's emails: only the person can undo that (its signup
+    // page, then the confirm button), never the clinic's word.
+    if (
+      (await this.subscribers.lastClinicConsent(tx, subscriber.id, clinic.id, input.channel)) ===
+      'withdrawn'
+    )
+      throw conflict(
+        `${input.channel === 'email' ? 'email' : 'phone'}: this patient unsubscribed from this ` +
+          "clinic's messages; only they can opt back in (the clinic's signup page)",
+      );
+    await this.subscribers.linkOtherAddress(tx, subscriber, { email, phone }, input.channel);
+    const values = {
+      subscriber_id: subscriber.id,
+      campaign_id: campaign.id,
+      channel: input.channel,
+      timezone: input.timezone ?? clinic.timezone,
+      send_time: input.sendTime,
+      source,
+      clinic_id: clinic.id,
+      external_id: input.externalId ?? null,
+    };
+    const e =
+      consent && clinic.consent_mode === 'attested'
+        ? await this.lifecycle.enrol(tx, values)
+        : await this.lifecycle.signUp(tx, values);
+    if (!e)
+      throw conflict(
+        `campaign: this patient is already enrolled in "${campaign.id}" by this clinic`,
+      );
+    if (consent) await this.attest(tx, clinic, e, consent, source);
+    return e;
+  }
+
   /** The clinic's attestation, kept as a consent event with its own words. */
-  private async attest(tx: Tx, clinic: Clinic, e: Enrollment, input: ClinicEnrollmentInput) {
+  private async attest(
+    tx: Tx,
+    clinic: Clinic,
+    e: Enrollment,
+    consent: ClinicEnrollmentInput['consent'],
+    source: string,
+  ) {
     const campaign = this.lifecycle.campaignOf(e.campaign_id);
     await this.subscribers.recordConsent(tx, {
       subscriberId: e.subscriber_id,
       kind: 'attested',
       channel: e.channel,
-      source: 'clinic-api',
-      textVersion: input.consent.text ? 'clinic-supplied' : 'clinic-attested-v1',
+      source,
+      textVersion: consent.text ? 'clinic-supplied' : 'clinic-attested-v1',
       campaignId: e.campaign_id,
       text:
-        input.consent.text ??
+        consent.text ??
         consentText('clinic-attested-v1', { sender: clinic.name, programme: campaign.name }),
       clinicId: clinic.id,
-      method: input.consent.method,
-      obtainedAt: input.consent.obtainedAt,
-      collectedBy: input.consent.collectedBy,
+      method: consent.method,
+      obtainedAt: consent.obtainedAt,
+      collectedBy: consent.collectedBy,
     });
   }
 

@@ -83,6 +83,10 @@ const clinicFields = {
   chiropractorName: line(120).nullable().optional(),
   logoUrl: httpsUrl.nullable().optional(),
   smsFrom: smsSender.nullable().optional(),
+  /** Red flags are texted here (an on-call mobile). */
+  onCallPhone: callable.nullable().optional(),
+  /** Red flags are emailed here; unset: to the clinic's admins. */
+  alertEmail: email.nullable().optional(),
   consentMode: z
     .enum(['confirm', 'attested'], {
       message:
@@ -106,6 +110,8 @@ export const updateClinicSchema = z
     chiropractorName: clinicFields.chiropractorName,
     logoUrl: clinicFields.logoUrl,
     smsFrom: clinicFields.smsFrom,
+    onCallPhone: clinicFields.onCallPhone,
+    alertEmail: clinicFields.alertEmail,
     consentMode: clinicFields.consentMode,
   })
   .refine((v) => Object.keys(v).length > 0, 'give at least one field to change');
@@ -160,6 +166,10 @@ export const clinicEnrollmentSchema = z.strictObject({
 });
 export type ClinicEnrollmentInput = z.output<typeof clinicEnrollmentSchema>;
 
+/** The same patient without consent evidence: an opt-in invitation (a CSV import's row). */
+export const clinicInvitationSchema = clinicEnrollmentSchema.omit({ consent: true });
+export type ClinicInvitationInput = z.output<typeof clinicInvitationSchema>;
+
 export const ENROLLMENT_STATUSES = [
   'pending',
   'active',
@@ -182,3 +192,13 @@ export const listEnrollmentsSchema = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 export type ListEnrollmentsQuery = z.output<typeof listEnrollmentsSchema>;
+
+export const inviteStaffSchema = z.strictObject({
+  email,
+  name: line(120),
+  role: z.enum(['staff', 'admin'], {
+    message:
+      'must be "staff" (patients, triage, imports) or "admin" (also the audit log and staff)',
+  }),
+});
+export type InviteStaffInput = z.output<typeof inviteStaffSchema>;

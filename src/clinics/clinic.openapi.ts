@@ -47,6 +47,12 @@ export class ClinicDto {
   @nullable('https://riverside.example/logo.png') logoUrl!: string | null;
   @nullable('+12125550100', { description: 'Its own SMS number or messaging service (MG…)' })
   smsFrom!: string | null;
+  @nullable('+12125550142', { description: 'Red flags are texted to this on-call mobile' })
+  onCallPhone!: string | null;
+  @nullable('oncall@riverside.example', {
+    description: "Red flags are emailed here; null: to the clinic's admins",
+  })
+  alertEmail!: string | null;
   @ApiProperty({
     enum: ['confirm', 'attested'],
     example: 'confirm',
@@ -57,6 +63,27 @@ export class ClinicDto {
   @str('https://tips.example.org/c/riverside-chiropractic') signupUrl!: string;
   @when() createdAt!: string;
   @when() updatedAt!: string;
+}
+
+export class StaffDto {
+  @str(UUID, { format: 'uuid' }) id!: string;
+  @str('desk@riverside.example') email!: string;
+  @str('Sam Lee') name!: string;
+  @ApiProperty({
+    enum: ['staff', 'admin'],
+    example: 'staff',
+    description: 'staff: patients, triage, imports; admin: also the audit log and staff',
+  })
+  role!: string;
+  @when() createdAt!: string;
+  @nullableWhen() lastSignInAt!: string | null;
+  @nullableWhen({ description: 'Removed: no sign-in, sessions ended' }) disabledAt!: string | null;
+}
+
+export class InvitedStaffDto {
+  @ApiProperty({ type: StaffDto }) staff!: StaffDto;
+  @ApiProperty({ description: 'false: already on the staff; a fresh sign-in link was sent' })
+  created!: boolean;
 }
 
 export class ApiKeyDto {

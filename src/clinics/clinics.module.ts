@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { ChannelsModule } from '../channels/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
@@ -12,12 +13,15 @@ import { ClinicsService } from './clinics.service.js';
 import { IdempotencyInterceptor } from './idempotency.interceptor.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { PatientRecordsRepository } from './patient-records.repository.js';
+import { StaffAuthService } from './staff/staff-auth.service.js';
+import { StaffSessionGuard } from './staff/staff-session.guard.js';
 
 /** Clinics (tenants), their API keys and the clinic API. */
 @Module({
   imports: [
     ClinicDirectoryModule,
     CampaignsModule,
+    ChannelsModule,
     DeliveryModule,
     EnrollmentsModule,
     SubscribersModule,
@@ -31,7 +35,18 @@ import { PatientRecordsRepository } from './patient-records.repository.js';
     IdempotencyService,
     IdempotencyInterceptor,
     PatientRecordsRepository,
+    StaffAuthService,
+    StaffSessionGuard,
   ],
-  exports: [ApiKeysService, ClinicsService, IdempotencyService, ClinicDirectoryModule],
+  exports: [
+    ApiKeysService,
+    ClinicsService,
+    ClinicEnrollmentsService,
+    IdempotencyService,
+    ClinicDirectoryModule,
+    PatientRecordsRepository,
+    StaffAuthService,
+    StaffSessionGuard,
+  ],
 })
 export class ClinicsModule {}

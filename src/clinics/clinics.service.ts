@@ -21,6 +21,8 @@ export interface ClinicView {
   chiropractorName: string | null;
   logoUrl: string | null;
   smsFrom: string | null;
+  onCallPhone: string | null;
+  alertEmail: string | null;
   consentMode: ConsentMode;
   signupUrl: string;
   createdAt: string;
@@ -64,6 +66,8 @@ export class ClinicsService {
       chiropractorName: c.chiropractor_name,
       logoUrl: c.logo_url,
       smsFrom: c.sms_from,
+      onCallPhone: c.on_call_phone,
+      alertEmail: c.alert_email,
       consentMode: c.consent_mode,
       signupUrl: `${this.config.publicUrl}/c/${c.slug}`,
       createdAt: c.created_at.toISOString(),
@@ -87,6 +91,8 @@ export class ClinicsService {
       chiropractor_name: input.chiropractorName ?? null,
       logo_url: input.logoUrl ?? null,
       sms_from: input.smsFrom ?? null,
+      on_call_phone: input.onCallPhone ?? null,
+      alert_email: input.alertEmail ?? null,
       consent_mode: input.consentMode ?? 'confirm',
     };
     if (input.slug) {
@@ -137,6 +143,8 @@ export class ClinicsService {
       chiropractor_name: input.chiropractorName,
       logo_url: input.logoUrl,
       sms_from: input.smsFrom,
+      on_call_phone: input.onCallPhone,
+      alert_email: input.alertEmail,
       consent_mode: input.consentMode,
     };
     const defined = Object.fromEntries(

@@ -55,6 +55,81 @@ export class PatientRecordsRepository {
       .execute();
   }
 
+  /**
+   * The dashboard's patient list: newest first, `limit` from `offset`, with the total.
+   * `q` matches part of a name or email, an externalId exactly, or the digits of a phone.
+   */
+  async search(
+    clinicId: string,
+    filter: { q?: string; status?: EnrollmentStatus; offset: number; limit: number },
+  ): Promise<{ rows: ClinicEnrollmentRow[]; total: number }> {
+    let q = this.enrollments(clinicId);
+    if (filter.status) q = q.where('enrollments.status', '=', filter.status);
+    const text = filter.q?.trim();
+    if (text) {
+      const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const digits = /[a-z@]/i.test(text) ? '' : text.replace(/\D/g, '');
+      q = q.where((eb) =>
+        eb.or([
+          eb('subscribers.name', 'ilike', like),
+          eb('subscribers.email', 'ilike', like),
+          eb('enrollments.external_id', '=', text),
+          ...(digits.length >= 3 ? [eb('subscribers.phone', 'like', `%${digits}%`)] : []),
+        ]),
+      );
+    }
+    const [rows, count] = await Promise.all([
+      q
+        .orderBy('enrollments.created_at', 'desc')
+        .orderBy('enrollments.id', 'desc')
+        .offset(filter.offset)
+        .limit(filter.limit)
+        .execute(),
+      q
+        .clearSelect()
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(count.n) };
+  }
+
+  /** The clinic's figures: enrolments by status (and why they ended), failures and replies. */
+  async overview(clinicId: string, since: Date) {
+    const [byStatus, failures, replies] = await Promise.all([
+      this.db
+        .selectFrom('enrollments')
+        .select(['status', 'cancel_reason', (eb) => eb.fn.countAll<string>().as('n')])
+        .where('clinic_id', '=', clinicId)
+        .groupBy(['status', 'cancel_reason'])
+        .execute(),
+      this.db
+        .selectFrom('deliveries')
+        .innerJoin('enrollments', 'enrollments.id', 'deliveries.enrollment_id')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('enrollments.clinic_id', '=', clinicId)
+        .where('deliveries.status', '=', 'failed')
+        .where('deliveries.updated_at', '>', since)
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('inbound_messages')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('created_at', '>', since)
+        .where('subscriber_id', 'in', (eb) =>
+          eb.selectFrom('enrollments').select('subscriber_id').where('clinic_id', '=', clinicId),
+        )
+        .executeTakeFirstOrThrow(),
+    ]);
+    return {
+      byStatus: byStatus.map((r) => ({
+        status: r.status,
+        cancelReason: r.cancel_reason,
+        n: Number(r.n),
+      })),
+      failures: Number(failures.n),
+      replies: Number(replies.n),
+    };
+  }
+
   deliveries(enrollmentId: string) {
     return this.db
       .selectFrom('deliveries')
@@ -69,6 +144,7 @@ export class PatientRecordsRepository {
       .selectFrom('pain_scores')
       .select(['score', 'source', 'created_at'])
       .where('enrollment_id', '=', enrollmentId)
+      .where('kind', '=', 'nprs') // 0-10 scores only: ratings of change are on another scale
       .orderBy('created_at')
       .execute();
   }

@@ -147,13 +147,26 @@ export interface InboundMessagesTable {
   created_at: AutoTimestamp;
 }
 
+/** 'nprs': the 0-10 pain score; 'groc': the global rating of change, -3 (much worse) .. +3. */
+export type PainScoreKind = 'nprs' | 'groc';
+
 export interface PainScoresTable {
   id: Generated<string>;
   subscriber_id: string;
   enrollment_id: string | null;
   score: number;
+  /** 'sms' (a text reply), 'email-link' or 'sms-link' (a one-tap page). */
   source: string;
   created_at: AutoTimestamp;
+  /** Migration 0009 (outcomes). */
+  kind: ColumnType<PainScoreKind, PainScoreKind | undefined, PainScoreKind>;
+  /** The check-in (the delivery) that asked; null for a text that answers none. */
+  delivery_id: string | null;
+  /** The enrolment's clinic, copied at insert; null: the public programme. */
+  clinic_id: string | null;
+  inbound_message_id: string | null;
+  /** Set when a second answer to the same check-in replaced the first. */
+  updated_at: NullableTimestamp;
 }
 
 /** A person who reported a warning sign: no tips on any channel until the hold is lifted. */
@@ -297,12 +310,54 @@ export interface TriageItemsTable {
   notified: string | null;
 }
 
+export type ImportStatus = 'receiving' | 'queued' | 'running' | 'completed' | 'rejected' | 'failed';
+export type ImportRowStatus = 'pending' | 'enrolled' | 'invited' | 'failed';
+
+/** One CSV upload by a clinic and its progress (src/clinics/import). */
+export interface ImportJobsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  status: ImportStatus;
+  dry_run: boolean;
+  filename: string | null;
+  /** 'api-key:<id>' or 'staff:<uuid>' */
+  started_by: string;
+  campaign_id: string;
+  /** The file's columns, in its order. */
+  columns: string[] | null;
+  total_rows: Generated<number>;
+  processed: Generated<number>;
+  enrolled: Generated<number>;
+  invited: Generated<number>;
+  failed: Generated<number>;
+  /** The last CSV row number done (header = 1). */
+  checkpoint: Generated<number>;
+  reason: string | null;
+  lease_owner: string | null;
+  lease_until: NullableTimestamp;
+  created_at: AutoTimestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  updated_at: AutoTimestamp;
+}
+
+/** A staged CSV row; kept after the import only when it failed (for the error report). */
+export interface ImportRowsTable {
+  import_id: string;
+  row_number: number;
+  data: ColumnType<Record<string, string>, string, string>;
+  status: ImportRowStatus;
+  error: string | null;
+}
+
 export interface Database {
   staff_users: StaffUsersTable;
   login_tokens: LoginTokensTable;
   staff_sessions: StaffSessionsTable;
   audit_log: AuditLogTable;
   triage_items: TriageItemsTable;
+  import_jobs: ImportJobsTable;
+  import_rows: ImportRowsTable;
   clinics: ClinicsTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -325,3 +380,4 @@ export type Clinic = Selectable<ClinicsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type StaffUser = Selectable<StaffUsersTable>;
 export type TriageItem = Selectable<TriageItemsTable>;
+export type ImportJob = Selectable<ImportJobsTable>;

@@ -54,7 +54,7 @@ export interface DeliveryForSend {
  *     │  ▲               │                 └──undelivered──▶ failed
  *     │  └─release/retry/requeue (lease expired and the provider has no record)
  *     ├──skip──▶ skipped                   sending ──fail──▶ failed
- *     └──fail──▶ failed
+ *     └──fail──▶ failed ──resend (clinic staff)──▶ queued
  */
 export const TRANSITIONS = {
   claim: { from: ['queued'], to: 'sending' },
@@ -70,6 +70,11 @@ export const TRANSITIONS = {
   skip: { from: ['queued'], to: 'skipped' },
   delivered: { from: ['sent'], to: 'delivered' },
   undelivered: { from: ['sent'], to: 'failed' },
+  /**
+   * Clinic staff asked for a failed tip to be sent again (the one way out of a final state,
+   * by a person's decision): only while the enrolment is live and the address sendable.
+   */
+  resend: { from: ['failed'], to: 'queued' },
 } as const satisfies Record<string, { from: readonly DeliveryStatus[]; to: DeliveryStatus }>;
 
 export type Transition = keyof typeof TRANSITIONS;
@@ -292,6 +297,29 @@ export class DeliveriesRepository {
          AND NOT (${SENDABLE})
       RETURNING d.error`.execute(this.db);
     return rows[0]?.error;
+  }
+
+  /**
+   * Sends a failed delivery again (TRANSITIONS.resend), in one statement that requires it to
+   * be sendable now: the enrolment active or completed, the address there and not
+   * suppressed. Returns what its job needs, or undefined when it did not move. The attempt
+   * count goes on from where it was: it is the fencing token of the claims.
+   */
+  async resendFailed(id: string, enrollmentId: string): Promise<DeliveryJobRef | undefined> {
+    const now = this.clock.now();
+    const { rows } = await sql<DeliveryJobRef>`
+      UPDATE deliveries AS d
+         SET status = 'queued', updated_at = ${now}, check_at = ${after(now, 120_000)},
+             error = NULL, resolution = 'sent again at the clinic''s request'
+        FROM enrollments AS e
+        JOIN subscribers AS s ON s.id = e.subscriber_id
+       WHERE d.id = ${id}
+         AND d.enrollment_id = ${enrollmentId}
+         AND d.status IN (${sql.join([...TRANSITIONS.resend.from])})
+         AND e.id = d.enrollment_id
+         AND ${SENDABLE}
+      RETURNING d.id, d.channel, e.clinic_id AS "clinicId"`.execute(this.db);
+    return rows[0];
   }
 
   /** The provider confirmed the message reached the handset. Late or repeated reports are harmless. */

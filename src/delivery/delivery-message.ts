@@ -49,11 +49,14 @@ export class DeliveryMessages {
     // was queued); "Day N" counts this person's deliveries.
     const index = campaign.steps.findIndex((s) => s.key === d.stepKey);
     const sender = await this.senders.resolve(d.clinicId);
+    // A check-in rides on its step's delivery: its links name this delivery (docs/outcomes.md).
+    const asks = campaign.steps[index]?.checkIn;
     const ctx = this.composer.context(
       campaign,
       d.step,
       { subscriberId: d.subscriberId, name: d.name, channel: d.channel, source: d.source },
       sender,
+      asks ? { checkIn: { deliveryId: d.id, asks } } : {},
     );
     if (d.channel === 'email') {
       const m = this.renderer.renderEmail(campaign.id, index, ctx);

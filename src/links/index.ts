@@ -1,5 +1,11 @@
 export { LinksModule } from './links.module.js';
-export { LinksService, LINK_TTL_SECONDS, CONFIRM_TTL_SECONDS } from './links.service.js';
+export {
+  LinksService,
+  LINK_TTL_SECONDS,
+  CONFIRM_TTL_SECONDS,
+  OUTCOME_TTL_SECONDS,
+} from './links.service.js';
+export type { OutcomeTarget } from './outcome-target.js';
 export { MessageComposer } from './message-composer.js';
 export {
   SenderResolver,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { TokensService } from '../tokens/index.js';
+import { decodeOutcomeTarget, encodeOutcomeTarget, type OutcomeTarget } from './outcome-target.js';
 import {
   decodeUnsubscribeTarget,
   encodeUnsubscribeTarget,
@@ -11,6 +12,8 @@ import {
 export const LINK_TTL_SECONDS = 400 * 24 * 3600;
 /** A confirm link lasts three days; unconfirmed signups are deleted a day after that. */
 export const CONFIRM_TTL_SECONDS = 3 * 24 * 3600;
+/** A check-in link answers for 30 days: long enough for a late reply, not for months. */
+export const OUTCOME_TTL_SECONDS = 30 * 24 * 3600;
 
 /** The links in messages and pages: sealed with TokensService, opened again here. */
 @Injectable()
@@ -41,6 +44,22 @@ export class LinksService {
   confirmUrl(enrollmentId: string): string {
     const token = this.tokens.issue('confirm', enrollmentId, CONFIRM_TTL_SECONDS);
     return `${this.config.publicUrl}/confirm/${token}`;
+  }
+
+  /** A one-tap check-in answer (or the page of answers): short, for an SMS too. */
+  outcomeUrl(target: OutcomeTarget): string {
+    const token = this.tokens.issueCompact(
+      'outcome',
+      encodeOutcomeTarget(target),
+      OUTCOME_TTL_SECONDS,
+    );
+    return `${this.config.publicUrl}/o/${token}`;
+  }
+
+  /** What a check-in link answers; null if the token is forged, expired or not one. */
+  openOutcome(token: string): OutcomeTarget | null {
+    const bytes = this.tokens.verifyCompact('outcome', token);
+    return bytes === null ? null : decodeOutcomeTarget(bytes);
   }
 
   /** What an unsubscribe link stops; null if the token is forged, expired or not one. */

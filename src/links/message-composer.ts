@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { Campaign } from '../campaigns/index.js';
+import { PAIN_SCORES, RATING_SCALE, type Campaign, type CheckIn } from '../campaigns/index.js';
 import type { Channel } from '../database/index.js';
-import { campaignFacts, firstNameOf, joinedBy, type RenderContext } from '../rendering/index.js';
+import {
+  campaignFacts,
+  firstNameOf,
+  joinedBy,
+  type CheckInLinks,
+  type RenderContext,
+} from '../rendering/index.js';
 import { LinksService } from './links.service.js';
 import type { SenderIdentity } from './sender-resolver.js';
 
@@ -24,7 +30,11 @@ export class MessageComposer {
     step: number,
     to: Recipient,
     sender: SenderIdentity,
-    extra: { confirmFor?: string; score?: number } = {},
+    extra: {
+      confirmFor?: string;
+      score?: number;
+      checkIn?: { deliveryId: string; asks: CheckIn };
+    } = {},
   ): RenderContext {
     return {
       firstName: firstNameOf(to.name),
@@ -51,6 +61,24 @@ export class MessageComposer {
         confirm: extra.confirmFor ? this.links.confirmUrl(extra.confirmFor) : null,
       },
       score: extra.score ?? null,
+      checkIn: extra.checkIn
+        ? this.checkInLinks(extra.checkIn.deliveryId, extra.checkIn.asks)
+        : null,
+    };
+  }
+
+  /** One sealed link per answer, each naming the check-in (the delivery) it answers. */
+  private checkInLinks(deliveryId: string, asks: CheckIn): CheckInLinks {
+    const url = (kind: 'nprs' | 'groc', value: number | null) =>
+      this.links.outcomeUrl({ kind, deliveryId, value });
+    return {
+      asksPain: asks.pain,
+      asksRating: asks.rating,
+      pain: asks.pain ? PAIN_SCORES.map((score) => ({ score, url: url('nprs', score) })) : [],
+      rating: asks.rating
+        ? RATING_SCALE.map((r) => ({ label: r.label, url: url('groc', r.value) }))
+        : [],
+      ratingPage: asks.rating ? url('groc', null) : null,
     };
   }
 

@@ -4,6 +4,13 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 export type DeliveryOutcome = 'sent' | 'failed' | 'skipped' | 'undeliverable';
 export type ResolutionOutcome = 'found' | 'absent' | 'resent' | 'unresolved' | 'gave-up';
 
+/** Open red-flag items: within the hour, older, and the oldest one's age. */
+export interface TriageCounts {
+  recent: number;
+  overdue: number;
+  oldestSeconds: number;
+}
+
 /** Prometheus metrics of this process. */
 @Injectable()
 export class MetricsService {
@@ -45,11 +52,36 @@ export class MetricsService {
   });
   private unresolvedSource: (() => Promise<number>) | undefined;
   private pausedSource: (() => Promise<Record<string, boolean>>) | undefined;
+  private triageSource: (() => Promise<TriageCounts>) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     const unresolved = () => this.unresolvedSource?.();
     const paused = () => this.pausedSource?.();
+    const triage = () => this.triageSource?.();
+    new Gauge({
+      name: 'selfcare_triage_open_items',
+      help:
+        'Red-flag replies no clinic has acknowledged yet, across all clinics: age "under_1h", ' +
+        'and "over_1h" (shown in red on the dashboard; page someone)',
+      labelNames: ['age'] as const,
+      registers: [this.registry],
+      async collect() {
+        const c = await Promise.resolve(triage()).catch(() => undefined);
+        if (!c) return;
+        this.set({ age: 'under_1h' }, c.recent);
+        this.set({ age: 'over_1h' }, c.overdue);
+      },
+    });
+    new Gauge({
+      name: 'selfcare_triage_oldest_open_seconds',
+      help: 'Age of the oldest red-flag reply still waiting for a clinic (0: none open)',
+      registers: [this.registry],
+      async collect() {
+        const c = await Promise.resolve(triage()).catch(() => undefined);
+        if (c) this.set(c.oldestSeconds);
+      },
+    });
     new Gauge({
       name: 'selfcare_deliveries_unresolved',
       help: 'Deliveries whose outcome is unknown and could not be settled yet (the provider log was unreachable)',
@@ -94,7 +126,9 @@ export class MetricsService {
   sources(s: {
     unresolved?: () => Promise<number>;
     paused?: () => Promise<Record<string, boolean>>;
+    triage?: () => Promise<TriageCounts>;
   }): void {
+    this.triageSource = s.triage ?? this.triageSource;
     this.unresolvedSource = s.unresolved ?? this.unresolvedSource;
     this.pausedSource = s.paused ?? this.pausedSource;
   }

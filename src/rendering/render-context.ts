@@ -2,7 +2,7 @@
  * Every variable a template may use. All keys are always present (optional ones are null),
  * because templates compile in Handlebars' strict mode: a misspelt variable fails loudly.
  */
-import type { Campaign } from '../campaigns/index.js';
+import { RATING_SCALE, type Campaign } from '../campaigns/index.js';
 
 export interface RenderContext {
   firstName: string;
@@ -31,6 +31,23 @@ export interface RenderContext {
   links: { unsubscribe: string; preferences: string; confirm: string | null };
   /** The pain score being thanked for, in that SMS reply only. */
   score: number | null;
+  /**
+   * Set when the step carries a check-in (campaign.yaml `checkIns`); null otherwise. The
+   * layouts ask the question: the email with one link per answer, the SMS by a number reply
+   * (and a link to a page of answers for the rating of change).
+   */
+  checkIn: CheckInLinks | null;
+}
+
+export interface CheckInLinks {
+  asksPain: boolean;
+  asksRating: boolean;
+  /** One link per pain score, 0 to 10 (empty when the step does not ask). */
+  pain: { score: number; url: string }[];
+  /** One link per rating of change, much better first (empty when the step does not ask). */
+  rating: { label: string; url: string }[];
+  /** A page offering the seven ratings: the SMS's link. */
+  ratingPage: string | null;
 }
 
 export interface RenderedEmail {
@@ -96,6 +113,23 @@ export function sampleContext(overrides: Partial<RenderContext> = {}): RenderCon
       confirm: 'https://drip.example/confirm/sample-token',
     },
     score: 7,
+    checkIn: null,
     ...overrides,
+  };
+}
+
+/**
+ * Sample check-in links, as long as real ones (a 67-character token), for the template checks
+ * and the SMS length check of check-in steps.
+ */
+export function sampleCheckIn(asks: { pain: boolean; rating: boolean }): CheckInLinks {
+  const url = (n: number) =>
+    `https://drip.example/o/${'T'.repeat(65)}${String(n).padStart(2, '0')}`;
+  return {
+    asksPain: asks.pain,
+    asksRating: asks.rating,
+    pain: asks.pain ? Array.from({ length: 11 }, (_v, score) => ({ score, url: url(score) })) : [],
+    rating: asks.rating ? RATING_SCALE.map((r, i) => ({ label: r.label, url: url(20 + i) })) : [],
+    ratingPage: asks.rating ? url(99) : null,
   };
 }

@@ -14,6 +14,7 @@ import { countSegments } from './sms-segments.js';
 import { checkTemplate, templateError, type TemplateSite } from './template-check.js';
 import {
   joinedBy,
+  sampleCheckIn,
   sampleContext,
   type RenderContext,
   type RenderedEmail,
@@ -111,11 +112,15 @@ export class Renderer {
       joined: joinedBy('web-form'),
     });
     // And the other ways of joining, which the footer tells apart.
+    // And with a check-in riding on the step, so its blocks in the layouts are checked too.
+    const asksAll = sampleCheckIn({ pain: true, rating: true });
     const variants = [
       sample,
       sparse,
       { ...sparse, joined: joinedBy('admin') },
       { ...sparse, joined: joinedBy('web-form', true) },
+      { ...sample, checkIn: asksAll },
+      { ...sparse, checkIn: asksAll },
     ];
     // Compile and render each template with every sample, so a syntax error or a misspelt
     // variable stops start-up naming the file and field, not the first send.
@@ -158,7 +163,10 @@ export class Renderer {
         })),
       );
       campaign.steps.forEach((s, i) => {
+        // A check-in step is measured with its question and links, as it will be sent.
+        const checkIn = s.checkIn ? sampleCheckIn(s.checkIn) : null;
         const sms = [sample, sparse]
+          .map((ctx) => ({ ...ctx, checkIn }))
           .map((ctx) => renderer.renderSms(campaign.id, i, ctx))
           .reduce((a, b) => (b.segments > a.segments ? b : a));
         if (sms.segments > MAX_SMS_SEGMENTS) {

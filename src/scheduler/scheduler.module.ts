@@ -4,6 +4,7 @@ import { ClinicDirectoryModule } from '../clinics/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { MetricsModule } from '../metrics/index.js';
+import { TriageModule } from '../outcomes/index.js';
 import { SchedulerLoop } from './scheduler.loop.js';
 import { SchedulerService } from './scheduler.service.js';
 import { Reconciler } from './reconciler.service.js';
@@ -19,6 +20,7 @@ export class SchedulerModule {
         DeliveryModule,
         EnrollmentsModule,
         MetricsModule,
+        TriageModule,
       ],
       providers: [SchedulerService, Reconciler, ...(opts.loop ? [SchedulerLoop] : [])],
     };

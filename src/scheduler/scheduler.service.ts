@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CampaignsService } from '../campaigns/index.js';
-import { ClinicsRepository, IDEMPOTENCY_TTL_MS } from '../clinics/index.js';
+import { ClinicsRepository, IDEMPOTENCY_TTL_MS, StaffRepository } from '../clinics/index.js';
+import { TriageService } from '../outcomes/index.js';
 import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Transactions } from '../database/index.js';
@@ -44,6 +45,8 @@ export class SchedulerService {
     private readonly lifecycle: EnrollmentLifecycle,
     private readonly transactions: Transactions,
     private readonly clinics: ClinicsRepository,
+    private readonly triage: TriageService,
+    private readonly staff: StaffRepository,
   ) {}
 
   /** Claims everything due (in batches), records one delivery per step, then enqueues. */
@@ -131,16 +134,24 @@ export class SchedulerService {
   }
 
   /**
-   * Ends timed pauses that are over, deletes signups never confirmed, and forgets the
-   * answers to clinics' idempotent requests once they are a day old.
+   * Ends timed pauses that are over, deletes signups never confirmed, forgets the answers to
+   * clinics' idempotent requests once they are a day old and staff sign-in links and
+   * sessions long over, and tells clinics of red flags a failed attempt left untold.
    */
-  async housekeeping(): Promise<{ resumed: number; expired: number; forgotten: number }> {
+  async housekeeping(): Promise<{
+    resumed: number;
+    expired: number;
+    forgotten: number;
+    told: number;
+  }> {
     const ended = await this.enrollments.pausesEnded(this.clock.now(), 1000);
     for (const { id } of ended) await this.enrollmentsService.resume(id);
     const expired = await this.enrollmentsService.expirePending(this.clock.now());
     const forgotten = await this.clinics.forgetIdempotencyKeys(
       new Date(this.clock.now().getTime() - IDEMPOTENCY_TTL_MS),
     );
-    return { resumed: ended.length, expired, forgotten };
+    await this.staff.forgetExpired(this.clock.now());
+    const told = await this.triage.notifyPending();
+    return { resumed: ended.length, expired, forgotten, told };
   }
 }

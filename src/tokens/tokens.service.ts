@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Clock } from '../common/index.js';
 
-export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm';
+export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'outcome';
 
 /**
  * Purpose-bound, expiring link tokens. The payload is sealed with AES-256-GCM under a key
@@ -33,6 +33,37 @@ export class TokensService {
       cipher.final(),
     ]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  /**
+   * The same seal around raw bytes and a 4-byte expiry, without JSON: a link short enough for
+   * an SMS (18 bytes of payload make 67 characters). Bound to its purpose and to this format.
+   */
+  issueCompact(purpose: TokenPurpose, payload: Buffer, ttlSeconds: number): string {
+    const exp = Buffer.alloc(4);
+    exp.writeUInt32BE(Math.floor(this.clock.now().getTime() / 1000) + ttlSeconds);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(`${purpose}/compact`));
+    const body = Buffer.concat([cipher.update(Buffer.concat([exp, payload])), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  /** The payload, or null when the token is forged, altered, for another purpose or expired. */
+  verifyCompact(purpose: TokenPurpose, token: string): Buffer | null {
+    if (!/^[A-Za-z0-9_-]{43,600}$/.test(token)) return null;
+    const raw = Buffer.from(token, 'base64url');
+    if (raw.toString('base64url') !== token || raw.length < 32) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(`${purpose}/compact`));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const plain = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+      const exp = plain.readUInt32BE(0);
+      return exp * 1000 >= this.clock.now().getTime() ? plain.subarray(4) : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The subject, or null when the token is forged, altered, for another purpose or expired. */

@@ -12,7 +12,7 @@ export interface InboundRecord {
   subscriberId: string | null;
 }
 
-/** inbound_messages (every SMS reply we receive) and pain_scores. */
+/** inbound_messages: every SMS reply we receive. (Pain scores are the outcomes module's.) */
 @Injectable()
 export class InboundRepository {
   constructor(
@@ -67,21 +67,5 @@ export class InboundRepository {
         subscriberId: row.subscriber_id,
       }
     );
-  }
-
-  async insertPainScore(
-    trx: Transaction<Database>,
-    s: { subscriberId: string; enrollmentId: string | null; score: number; source: string },
-  ): Promise<void> {
-    await trx
-      .insertInto('pain_scores')
-      .values({
-        subscriber_id: s.subscriberId,
-        enrollment_id: s.enrollmentId,
-        score: s.score,
-        source: s.source,
-        created_at: this.clock.now(),
-      })
-      .execute();
   }
 }

@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import twilio from 'twilio';
 import { maskPhone } from '../common/index.js';
-import type { Database, Subscriber } from '../database/index.js';
+import type { Database, Subscriber, TriageItem } from '../database/index.js';
+import { CheckInAnswers, TriageService } from '../outcomes/index.js';
 import { EnrollmentsRepository, OptOutService, SafetyService } from '../enrollments/index.js';
 import { SubscribersRepository } from '../subscribers/index.js';
 import type { InboundSms } from './inbound.dto.js';
@@ -43,6 +44,8 @@ export class InboundService {
     private readonly safety: SafetyService,
     private readonly optOut: OptOutService,
     private readonly replies: SmsReplies,
+    private readonly triage: TriageService,
+    private readonly checkIns: CheckInAnswers,
   ) {}
 
   /** What Twilio gets back for a message: TwiML, with our reply if there is one. */
@@ -67,10 +70,12 @@ export class InboundService {
         subscriberId: subscriber?.id ?? null,
       });
       if (!claimed) return null;
-      await this.act(trx, { ...reading, kind }, msg, subscriber, claimed.id);
-      return { kind, subscriber, inboundId: claimed.id };
+      const raised = await this.act(trx, { ...reading, kind }, msg, subscriber, claimed.id);
+      return { kind, subscriber, inboundId: claimed.id, raised: raised ?? [] };
     });
     if (!done) return this.repeat(msg);
+    // After the commit: the clinic hears of a red flag only once it is on record.
+    if (done.raised.length > 0) await this.triage.notify(done.raised);
     this.logger.log(
       {
         from: maskPhone(msg.from),
@@ -113,7 +118,7 @@ export class InboundService {
     msg: InboundSms,
     subscriber: Subscriber | undefined,
     inboundId: string,
-  ): Promise<void> {
+  ): Promise<TriageItem[] | undefined> {
     const { intent, kind } = reading;
     const signs = 'signs' in intent ? intent.signs : [];
     switch (kind) {
@@ -129,20 +134,29 @@ export class InboundService {
         const latestSms = (await this.enrollments.forSubscriber(subscriber!.id, trx)).find(
           (e) => e.channel === 'sms',
         );
-        await this.inbound.insertPainScore(trx, {
+        // Stored against the check-in it answers, when it follows one (docs/outcomes.md).
+        await this.checkIns.recordSmsReply(trx, {
           subscriberId: subscriber!.id,
           enrollmentId: latestSms?.id ?? null,
           score: 'score' in intent ? intent.score : 0,
-          source: 'sms',
+          inboundMessageId: inboundId,
         });
         return;
       }
-      case 'red-flag':
+      case 'red-flag': {
         // Held before any opt-out, so the record shows the warning sign either way.
-        if (subscriber)
+        let raised: TriageItem[] = [];
+        if (subscriber) {
           await this.safety.hold(trx, subscriber, { signs, inboundMessageId: inboundId });
+          raised = await this.triage.raise(trx, subscriber, {
+            source: 'sms',
+            signs,
+            inboundMessageId: inboundId,
+          });
+        }
         if (reading.alsoStop) await this.optOut.stopPhone(msg.from, msg.body, trx);
-        return;
+        return raised;
+      }
       case 'see-physician':
         if (subscriber)
           await this.safety.note(trx, subscriber, { signs, inboundMessageId: inboundId });

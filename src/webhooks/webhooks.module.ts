@@ -12,6 +12,7 @@ import { SmsReplies } from './sms-replies.js';
 import { StatusController } from './status.controller.js';
 import { StatusService } from './status.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
+import { OutcomesModule, TriageModule } from '../outcomes/index.js';
 
 /** Twilio webhooks: inbound replies (keywords, pain scores) and delivery status. */
 @Module({
@@ -22,6 +23,8 @@ import { TwilioSignatureGuard } from './twilio-signature.guard.js';
     LinksModule,
     RenderingModule,
     SubscribersModule,
+    TriageModule,
+    OutcomesModule,
   ],
   controllers: [InboundController, StatusController],
   providers: [InboundService, InboundRepository, SmsReplies, StatusService, TwilioSignatureGuard],
