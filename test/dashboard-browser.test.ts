@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import twilio from 'twilio';
 import { ManualClock } from '../src/common/clock.js';
+import { LinksService } from '../src/links/index.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { launchChromium } from './support/browser.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
@@ -255,6 +256,18 @@ describe('clinic dashboard in a real browser', () => {
       .select(['subscribers.phone', 'subscribers.name'])
       .where('enrollments.external_id', '=', 'chart-9')
       .executeTakeFirstOrThrow();
+    // The page behind the warning-sign link in every email (looked at, not sent).
+    const sub = await tdb.db
+      .selectFrom('subscribers')
+      .select('id')
+      .where('phone', '=', other.phone)
+      .executeTakeFirstOrThrow();
+    const look = await browser.newPage({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+    await look.goto(t.get(LinksService).warningSignUrl(sub.id));
+    await look.getByRole('heading', { name: 'Do you have one of these signs now?' }).waitFor();
+    await accessible(look, 'warning-sign-link');
+    await look.close();
+
     await inbound(other.phone!, 'I have chest pain and feel sweaty');
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByText(/1 red-flag reply is waiting/).waitFor();

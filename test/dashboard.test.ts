@@ -4,6 +4,7 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { ManualClock } from '../src/common/clock.js';
 import { DeliveriesRepository } from '../src/delivery/index.js';
+import { LinksService } from '../src/links/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
@@ -546,6 +547,55 @@ describe('clinic dashboard', () => {
           })
         ).status,
       ).toBe(404);
+    });
+
+    it("takes a warning sign from an email's link: GET changes nothing, POST holds and opens one item", async () => {
+      const c = await newClinic('Email Flag Clinic');
+      const adminEmail = await staffOf(c.id, 'admin');
+      const p = await enrol(c.key, {
+        channel: 'email',
+        phone: undefined,
+        email: `flag${seq++}@patient.example`,
+      });
+      const e = await tdb.db
+        .selectFrom('enrollments')
+        .select('subscriber_id')
+        .where('id', '=', p.id)
+        .executeTakeFirstOrThrow();
+      const url = new URL(t.get(LinksService).warningSignUrl(e.subscriber_id));
+      const items = () =>
+        tdb.db.selectFrom('triage_items').selectAll().where('clinic_id', '=', c.id).execute();
+      const state = async () =>
+        (
+          await tdb.db
+            .selectFrom('enrollments')
+            .select('status')
+            .where('id', '=', p.id)
+            .executeTakeFirstOrThrow()
+        ).status;
+      const page = await http().get(url.pathname).expect(200);
+      expect(page.text).toMatch(/call 911 now/i);
+      expect(await state()).toBe('active');
+      expect(await items()).toHaveLength(0);
+      const none = await http().post(url.pathname).type('form').send('');
+      expect(none.status).toBe(400);
+      expect(await state()).toBe('active');
+      const odd = await http().post(url.pathname).type('form').send('sign=hiccups');
+      expect(odd.status).toBe(400);
+      const before = smtp.messages.length;
+      const done = await http().post(url.pathname).type('form').send('sign=chest&sign=breathing');
+      expect(done.status).toBe(200);
+      expect(done.text).toMatch(/your clinic has been told/);
+      expect(await state()).toBe('paused');
+      expect(await items()).toMatchObject([{ source: 'email', signs: 'chest,breathing' }]);
+      await waitFor(
+        () => smtp.messages.slice(before).find((m) => recipientOf(m) === adminEmail),
+        'the red-flag mail',
+      );
+      // A second press opens no second item.
+      await http().post(url.pathname).type('form').send('sign=chest').expect(200);
+      expect(await items()).toHaveLength(1);
+      await http().get('/warning-sign/not-a-token').expect(404);
     });
 
     it('tells the clinic later when the mail server was down at first', async () => {

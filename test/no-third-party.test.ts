@@ -48,7 +48,7 @@ describe('no third-party requests from messages and pages', () => {
       .map((m) => m[1]!.replace(/&amp;/g, '&'))
       .filter(
         (href) =>
-          !/^https:\/\/drip\.example\/(unsubscribe|preferences|confirm)\/[A-Za-z0-9_-]+$/.test(
+          !/^https:\/\/drip\.example\/(unsubscribe|preferences|confirm|warning-sign)\/[A-Za-z0-9_-]+$/.test(
             href,
           ) &&
           !/^(mailto|tel):/.test(href) &&

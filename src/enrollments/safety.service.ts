@@ -48,11 +48,18 @@ export class SafetyService {
   async hold(
     trx: Transaction<Database>,
     subscriber: Subscriber,
-    report: { signs: string[]; inboundMessageId: string | null },
+    report: { signs: string[]; inboundMessageId: string | null; source?: 'sms' | 'email' },
   ): Promise<number> {
     const now = this.clock.now();
     const signs = report.signs.join(',');
-    await this.record(trx, subscriber, 'emergency', 'sms', report.signs, report.inboundMessageId);
+    await this.record(
+      trx,
+      subscriber,
+      'emergency',
+      report.source ?? 'sms',
+      report.signs,
+      report.inboundMessageId,
+    );
     await trx
       .insertInto('safety_holds')
       .values({

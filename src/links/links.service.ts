@@ -46,6 +46,20 @@ export class LinksService {
     return `${this.config.publicUrl}/confirm/${token}`;
   }
 
+  /**
+   * The "I have one of these warning signs" link in every email's safety box: it opens a
+   * page where the person says which, and we pause their tips and tell their clinic.
+   */
+  warningSignUrl(subscriberId: string): string {
+    const token = this.tokens.issue('warning-sign', subscriberId, LINK_TTL_SECONDS);
+    return `${this.config.publicUrl}/warning-sign/${token}`;
+  }
+
+  /** The person a warning-sign link is for; null if forged, expired or not one. */
+  openWarningSign(token: string): string | null {
+    return this.tokens.verify('warning-sign', token);
+  }
+
   /** A one-tap check-in answer (or the page of answers): short, for an SMS too. */
   outcomeUrl(target: OutcomeTarget): string {
     const token = this.tokens.issueCompact(

@@ -59,6 +59,11 @@ export class MessageComposer {
         }),
         preferences: this.links.preferencesUrl(to.subscriberId),
         confirm: extra.confirmFor ? this.links.confirmUrl(extra.confirmFor) : null,
+        // Not in texts: there is no room, and a text reply does the same.
+        warningSign:
+          to.channel === 'email' && !extra.confirmFor
+            ? this.links.warningSignUrl(to.subscriberId)
+            : null,
       },
       score: extra.score ?? null,
       checkIn: extra.checkIn

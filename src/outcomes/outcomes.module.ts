@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { EnrollmentsModule } from '../enrollments/index.js';
+import { SubscribersModule } from '../subscribers/index.js';
 import { LinksModule } from '../links/index.js';
 import { PagesService } from '../signup/index.js';
 import { CheckInAnswers } from './check-in-answers.service.js';
@@ -7,6 +9,9 @@ import { CheckInController } from './check-in.controller.js';
 import { CheckInPages } from './check-in.pages.js';
 import { OutcomesRepository } from './outcomes.repository.js';
 import { OutcomesService } from './outcomes.service.js';
+import { TriageReportController } from './triage-report.controller.js';
+import { TriageReports } from './triage-report.service.js';
+import { TriageModule } from './triage.module.js';
 
 /**
  * Pain outcomes: answers to check-ins (one-tap links and 0-10 texts), the worsening flag and
@@ -16,10 +21,17 @@ import { OutcomesService } from './outcomes.service.js';
  * docs/outcomes.md); nothing here runs in a worker.
  */
 @Module({
-  imports: [CampaignsModule, LinksModule],
-  controllers: [CheckInController],
+  imports: [CampaignsModule, EnrollmentsModule, LinksModule, SubscribersModule, TriageModule],
+  controllers: [CheckInController, TriageReportController],
   // PagesService renders templates/pages; a provider of its own here, as signup's is private.
-  providers: [OutcomesRepository, OutcomesService, CheckInAnswers, CheckInPages, PagesService],
+  providers: [
+    OutcomesRepository,
+    OutcomesService,
+    CheckInAnswers,
+    CheckInPages,
+    PagesService,
+    TriageReports,
+  ],
   exports: [OutcomesService, CheckInAnswers],
 })
 export class OutcomesModule {}

@@ -9,6 +9,6 @@ import { TriageService } from './triage.service.js';
 @Module({
   imports: [ChannelsModule, ClinicDirectoryModule, MetricsModule],
   providers: [TriageRepository, TriageService],
-  exports: [TriageService],
+  exports: [TriageService, TriageRepository],
 })
 export class TriageModule {}

@@ -34,6 +34,20 @@ export class TriageRepository {
     return rows;
   }
 
+  /** Whether the person has an open item from this source since `since` (a repeat report). */
+  async recentOpen(tx: Tx, personId: string, source: string, since: Date): Promise<boolean> {
+    const row = await tx
+      .selectFrom('triage_items as t')
+      .innerJoin('subscribers as s', 's.id', 't.subscriber_id')
+      .select('t.id')
+      .where('s.person_id', '=', personId)
+      .where('t.source', '=', source)
+      .where('t.acknowledged_at', 'is', null)
+      .where('t.created_at', '>', since)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async insert(
     tx: Tx,
     item: {

@@ -28,7 +28,13 @@ export interface RenderContext {
    */
   joined: { pending: boolean; form: boolean; clinic: boolean; operator: boolean };
   /** `confirm` is set only for the double opt-in message. */
-  links: { unsubscribe: string; preferences: string; confirm: string | null };
+  links: {
+    unsubscribe: string;
+    preferences: string;
+    confirm: string | null;
+    /** Emails: the page where the person reports a warning sign (pauses, tells the clinic). */
+    warningSign?: string | null;
+  };
   /** The pain score being thanked for, in that SMS reply only. */
   score: number | null;
   /**
@@ -111,6 +117,7 @@ export function sampleContext(overrides: Partial<RenderContext> = {}): RenderCon
       unsubscribe: 'https://drip.example/unsubscribe/sample-token',
       preferences: 'https://drip.example/preferences/sample-token',
       confirm: 'https://drip.example/confirm/sample-token',
+      warningSign: 'https://drip.example/warning-sign/sample-token',
     },
     score: 7,
     checkIn: null,

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Clock } from '../common/index.js';
 
-export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'outcome';
+export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'outcome' | 'warning-sign';
 
 /**
  * Purpose-bound, expiring link tokens. The payload is sealed with AES-256-GCM under a key
