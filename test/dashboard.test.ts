@@ -413,6 +413,7 @@ describe('clinic dashboard', () => {
         `/clinic/patients/${theirs.id}/resume`,
         `/clinic/patients/${theirs.id}/cancel`,
         `/clinic/patients/${theirs.id}/deliveries/${d.id}/resend`,
+        `/clinic/patients/${theirs.id}/lift-hold`,
       ];
       for (const path of gets) expect([path, (await b.get(path)).status]).toEqual([path, 404]);
       for (const path of gets.slice(1))
@@ -504,6 +505,14 @@ describe('clinic dashboard', () => {
       expect(await metrics()).toMatch(/selfcare_triage_open_items\{age="over_1h"\} [1-9]/);
 
       const csrf = Browser.csrf(late.text.slice(late.text.indexOf('/acknowledge') - 200));
+      // The hold cannot be lifted while the red flag is open.
+      const liftPage = await b.get(`/clinic/patients/${p.id}/lift-hold`);
+      expect(liftPage.text).toMatch(/still open/);
+      const early = await b.post(`/clinic/patients/${p.id}/lift-hold`, {
+        _csrf: csrf,
+        note: 'seen',
+      });
+      expect(early.status).toBe(409);
       const empty = await b.post(`/clinic/triage/${item.id}/acknowledge`, {
         _csrf: csrf,
         note: '  ',
@@ -525,13 +534,31 @@ describe('clinic dashboard', () => {
         (await b.post(`/clinic/triage/${item.id}/acknowledge`, { _csrf: csrf, note: 'again' }))
           .status,
       ).toBe(409);
+      // Acknowledged: a clinic member lifts the hold once a clinician has seen her, with a note.
+      expect(
+        (await b.post(`/clinic/patients/${p.id}/lift-hold`, { _csrf: csrf, note: ' ' })).status,
+      ).toBe(400);
+      const lifted = await b.post(`/clinic/patients/${p.id}/lift-hold`, {
+        _csrf: csrf,
+        note: 'Seen by Dr Ruiz: muscular, cleared',
+      });
+      expect(lifted.status).toBe(303);
+      const after = await tdb.db
+        .selectFrom('enrollments')
+        .select(['status', 'pause_reason'])
+        .where('id', '=', p.id)
+        .executeTakeFirstOrThrow();
+      expect(after).toEqual({ status: 'active', pause_reason: null });
+      expect(
+        (await b.post(`/clinic/patients/${p.id}/lift-hold`, { _csrf: csrf, note: 'x' })).status,
+      ).toBe(409);
       const actions = await tdb.db
         .selectFrom('audit_log')
         .select('action')
         .where('clinic_id', '=', c.id)
         .execute();
       expect(actions.map((a) => a.action)).toEqual(
-        expect.arrayContaining(['triage.raised', 'triage.acknowledged']),
+        expect.arrayContaining(['triage.raised', 'triage.acknowledged', 'safety.hold-lifted']),
       );
 
       // Another clinic's staff cannot see or close it.

@@ -32,6 +32,7 @@ const DONE: Record<string, string> = {
   pause: 'Paused. No more tips go out until someone resumes them.',
   resume: 'Resumed. The next tip goes out at the patient’s usual time.',
   cancel: 'Stopped. This patient will get no more tips from this programme.',
+  lift: 'The safety hold is lifted. Tips start again at the patient’s usual time.',
   resend: 'The message is queued to go again. Its new status shows below within a minute.',
 };
 
@@ -130,6 +131,32 @@ export class DashboardController {
   ) {
     await this.dashboard.resend(staff, id, deliveryId);
     this.redirect(res, `/clinic/patients/${id}?done=resend`);
+  }
+
+  @Get('patients/:id/lift-hold')
+  async confirmLift(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
+    const { patient, open } = await this.dashboard.heldPatient(staff, id);
+    this.page(
+      res,
+      this.pages.render(
+        'confirm-lift',
+        'Lift the safety hold?',
+        staff,
+        { patient, open },
+        'patients',
+      ),
+    );
+  }
+
+  @Post('patients/:id/lift-hold')
+  async lift(
+    @Staff() staff: StaffCaller,
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ) {
+    await this.dashboard.liftHold(staff, id, body.note);
+    this.redirect(res, `/clinic/patients/${id}?done=lift`);
   }
 
   @Get('patients/:id/:action')

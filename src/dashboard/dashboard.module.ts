@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
 import { ClinicsModule } from '../clinics/index.js';
 import { DeliveryModule } from '../delivery/index.js';
+import { EnrollmentsModule } from '../enrollments/index.js';
 import { OutcomesModule, TriageModule } from '../outcomes/index.js';
 import { DashboardController } from './dashboard.controller.js';
 import { DashboardImports } from './dashboard-imports.js';
@@ -15,7 +16,14 @@ import { SignInController } from './sign-in.controller.js';
  * it shows (clinics, outcomes, imports), so none of them depends on it.
  */
 @Module({
-  imports: [CampaignsModule, ClinicsModule, DeliveryModule, OutcomesModule, TriageModule],
+  imports: [
+    CampaignsModule,
+    ClinicsModule,
+    DeliveryModule,
+    EnrollmentsModule,
+    OutcomesModule,
+    TriageModule,
+  ],
   controllers: [SignInController, DashboardController],
   providers: [DashboardPages, DashboardService, DashboardImports, DashboardErrorFilter],
 })

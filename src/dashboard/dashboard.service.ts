@@ -14,6 +14,7 @@ import {
 import { Clock, conflict, invalid, notFound } from '../common/index.js';
 import { DeliveriesRepository, QueuesService } from '../delivery/index.js';
 import type { EnrollmentStatus } from '../database/index.js';
+import { SafetyService } from '../enrollments/index.js';
 import { OutcomesService, TriageService } from '../outcomes/index.js';
 
 export const PAGE_SIZE = 25;
@@ -68,6 +69,7 @@ export class DashboardService {
     private readonly outcomes: OutcomesService,
     private readonly audit: AuditService,
     private readonly auth: StaffAuthService,
+    private readonly safety: SafetyService,
     private readonly clock: Clock,
   ) {}
 
@@ -202,6 +204,7 @@ export class DashboardService {
       nextSend: live ? this.local(d.nextSendAt ? new Date(d.nextSendAt) : null, d.timezone) : null,
       canPause: d.status === 'active',
       canResume: d.status === 'paused' && d.pauseReason !== 'safety',
+      canLift: d.status === 'paused' && d.pauseReason === 'safety',
       canCancel: live,
       deliveryRows: d.deliveries.map((x, i) => ({
         ...x,
@@ -245,6 +248,45 @@ export class DashboardService {
       action: `patient.${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}`,
       enrollmentId: id,
       detail: { from: before.status, to: after.status },
+    });
+  }
+
+  /** A patient on a safety hold, for the page that lifts it. */
+  async heldPatient(staff: StaffCaller, id: string) {
+    const e = UUID.test(id) ? await this.records.find(staff.clinicId, id) : undefined;
+    if (!e) throw notFound(`enrollment ${UUID.test(id) ? id : '(malformed id)'} not found`);
+    if (!(e.status === 'paused' && e.pause_reason === 'safety'))
+      throw conflict('this patient is not on a safety hold');
+    const open = (await this.triage.forEnrollment(staff.clinicId, e.id)).filter(
+      (t) => t.acknowledgedAt === null,
+    );
+    return { e, patient: { id: e.id, name: e.name ?? '(no name given)' }, open: open.length };
+  }
+
+  /**
+   * Lifts a safety hold once a clinician has seen the patient: the hold is the person's, so
+   * it ends for every programme of theirs (the same as the admin API's lift). Only after the
+   * red flags are acknowledged, and with a note, in the audit log.
+   */
+  async liftHold(staff: StaffCaller, id: string, rawNote: unknown): Promise<void> {
+    const { e, open } = await this.heldPatient(staff, id);
+    if (open > 0)
+      throw conflict('acknowledge the open red flag in the triage queue first, then lift the hold');
+    const note = typeof rawNote === 'string' ? rawNote.trim() : '';
+    if (note.length === 0)
+      throw invalid(
+        'note',
+        'say who saw the patient and what they found (for example: "seen by Dr Ruiz, cleared")',
+      );
+    if (note.length > 2000) throw invalid('note', 'must be at most 2,000 characters');
+    const { resumed } = await this.safety.lift(e.subscriber_id, 'clinic', note);
+    await this.audit.record({
+      clinicId: staff.clinicId,
+      actor: { kind: 'staff', staffUserId: staff.staffUserId },
+      action: 'safety.hold-lifted',
+      enrollmentId: e.id,
+      subscriberId: e.subscriber_id,
+      detail: { note, resumed },
     });
   }
 
