@@ -1,69 +1,52 @@
-import { resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
-import { NestFactory } from '@nestjs/core';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { AppModule } from '../src/app.module.js';
-import { ImportsProcessor, ImportsService } from '../src/clinics/index.js';
-import { loadConfig } from '../src/config/index.js';
-import type { BenchContext, Figure } from './harness.js';
+import { intFromEnv, median, type BenchContext, type Figure } from './harness.js';
+import type { ImportJobSpec, ImportSample } from './import.child.js';
 
-const HEADER =
-  'name,email,channel,timezone,sendTime,externalId,consentMethod,consentObtainedAt,consentCollectedBy\n';
-
-/** A CSV of `n` rows made as it is read (never held whole), every 100th row bad. */
-function csvOf(run: string, n: number): Readable {
-  let i = 0;
-  return new Readable({
-    read() {
-      if (i === 0) this.push(HEADER);
-      let chunk = '';
-      for (let k = 0; k < 500 && i < n; k++, i++) {
-        const email = i % 100 === 99 ? 'not-an-email' : `imp-${run}-${i}@bench.example`;
-        chunk += `Patient ${i},${email},email,America/New_York,08:00,ext-${i},written,2026-01-05T10:00:00Z,Front desk\n`;
-      }
-      if (chunk) this.push(chunk);
-      if (i >= n) this.push(null);
-    },
+/** Runs one import in a fresh process (import.child.ts) and waits for its figures. */
+function importInChild(spec: ImportJobSpec, heapCapMb: number): Promise<ImportSample> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./import.child.js', import.meta.url)), [], {
+      execArgv: ['--expose-gc', `--max-old-space-size=${heapCapMb}`],
+      env: { ...process.env, BENCH_IMPORT_JOB: JSON.stringify(spec) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let sample: ImportSample | undefined;
+    child.on('message', (m) => (sample = m as ImportSample));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      sample && code === 0
+        ? resolve(sample)
+        : reject(new Error(`the import child exited with ${code} and no figures`)),
+    );
   });
 }
 
-interface Sample {
-  rows: number;
-  stageMs: number;
-  enrolMs: number;
-  peakRssMb: number;
-  baseRssMb: number;
-}
-
 /**
- * CSV import: N rows with 1% bad, streamed in, staged and enrolled in this process (the
- * worker's code path, ImportsProcessor). Rows/s for the whole import beside the staging
- * alone; peak RSS growth at 25k rows beside 100k (flat memory: the file is never held).
+ * CSV import: N rows with 1% bad, streamed in, staged and enrolled (the worker's code path,
+ * ImportsProcessor), a quarter of N beside N. Each import runs in a process of its own with
+ * the same old-space cap (BENCH_IMPORT_HEAP_MB, default 256), so their memory figures start
+ * from the same place: peak RSS growth above the process's own level before the import, the
+ * live heap (sampled right after a forced GC) and the heap still held after it.
  * Checks that every good row was enrolled exactly once.
+ *
+ * BENCH_IMPORT_RUNS (default 1) repeats each size (medians reported);
+ * BENCH_IMPORT_ROW_BY_ROW=1 enrols a row at a time, as before the batch path (for the
+ * before/after figures of docs/imports.md).
  */
 export async function benchImport(
   ctx: BenchContext,
   rows: number,
 ): Promise<{ figures: Figure[]; knobs: Record<string, unknown> }> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    ROLE: 'api',
-    DATABASE_URL: ctx.database.url,
-    REDIS_URL: ctx.redisUrl,
-    QUEUE_PREFIX: `${ctx.root}-import`,
-    APP_SECRET: 'bench-secret-0123456789-0123456789-0123',
-    TEMPLATES_DIR: resolve('templates'),
-  });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
-    logger: false,
-  });
-  ctx.cleanup.add('close the import app', () => app.close());
-  const imports = app.get(ImportsService);
-  const processor = app.get(ImportsProcessor);
+  const runs = intFromEnv('BENCH_IMPORT_RUNS', 1, 1, 9);
+  const rowByRow = process.env.BENCH_IMPORT_ROW_BY_ROW === '1';
+  const heapCap = intFromEnv('BENCH_IMPORT_HEAP_MB', 256, 64, 8192);
   const db = ctx.database.db;
 
-  const one = async (n: number, run: string): Promise<Sample> => {
+  const one = async (n: number): Promise<ImportSample> => {
+    const run = randomBytes(4).toString('hex');
     const clinic = await db
       .insertInto('clinics')
       .values({
@@ -79,74 +62,109 @@ export async function benchImport(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    (globalThis as { gc?: () => void }).gc?.();
-    const baseRss = process.memoryUsage().rss;
-    let peak = baseRss;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    const t0 = performance.now();
-    const job = await imports.start(clinic.id, csvOf(run, n), {
-      dryRun: false,
-      startedBy: 'bench',
-    });
-    const t1 = performance.now();
-    const result = await processor.process(job.id);
-    const t2 = performance.now();
-    clearInterval(sampler);
-    const done = await imports.progress(clinic.id, job.id);
+    const s = await importInChild(
+      {
+        databaseUrl: ctx.database.url,
+        redisUrl: ctx.redisUrl,
+        queuePrefix: `${ctx.root}-import`,
+        clinicId: clinic.id,
+        rows: n,
+        run,
+        rowByRow,
+      },
+      heapCap,
+    );
+    const done = await db
+      .selectFrom('import_jobs')
+      .select(['enrolled', 'failed'])
+      .where('id', '=', s.importId)
+      .executeTakeFirstOrThrow();
     const bad = Math.floor((n + 1) / 100);
-    const counted = await sql<{ n: number; people: number }>`
-      SELECT count(*)::int AS n, count(DISTINCT subscriber_id)::int AS people
+    const counted = await sql<{ n: number; people: number; consents: number }>`
+      SELECT count(*)::int AS n, count(DISTINCT subscriber_id)::int AS people,
+        (SELECT count(*)::int FROM consent_events WHERE clinic_id = ${clinic.id}) AS consents
       FROM enrollments WHERE clinic_id = ${clinic.id}`.execute(db);
     const c = counted.rows[0]!;
     if (
-      result !== 'completed' ||
+      s.result !== 'completed' ||
       done.enrolled !== n - bad ||
       done.failed !== bad ||
       c.n !== n - bad ||
-      c.people !== n - bad
+      c.people !== n - bad ||
+      c.consents !== n - bad
     )
       throw new Error(
         `import of ${n} rows: expected ${n - bad} enrolled once and ${bad} failed, got ` +
-          `${JSON.stringify({ result, ...done, enrolments: c.n, people: c.people })}`,
+          `${JSON.stringify({ result: s.result, ...done, ...c })}`,
       );
-    return {
-      rows: n,
-      stageMs: t1 - t0,
-      enrolMs: t2 - t0,
-      peakRssMb: (peak - baseRss) / 1e6,
-      baseRssMb: baseRss / 1e6,
-    };
+    console.log(
+      `bench: import ${n} rows: ${Math.round((n / s.enrolMs) * 1000)} rows/s, ` +
+        `peak RSS +${s.peakRssGrowthMb.toFixed(0)} MB, peak heap +${s.peakHeapGrowthMb.toFixed(0)} MB, ` +
+        `peak live heap +${s.peakLiveHeapGrowthMb.toFixed(1)} MB, retained heap ${s.retainedHeapMb.toFixed(1)} MB`,
+    );
+    return s;
   };
 
-  const small = await one(Math.round(rows / 4), 's');
-  const large = await one(rows, 'l');
-  const rate = (s: Sample, ms: number) => Math.round((s.rows / ms) * 1000);
+  const small: ImportSample[] = [];
+  const large: ImportSample[] = [];
+  for (let r = 0; r < runs; r++) {
+    small.push(await one(Math.round(rows / 4)));
+    large.push(await one(rows));
+  }
+  const rate = (s: ImportSample, ms: number) => Math.round((s.rows / ms) * 1000);
+  const rates = large.map((s) => rate(s, s.enrolMs));
+  const stageRates = large.map((s) => rate(s, s.stageMs));
+  const mem = (xs: ImportSample[], k: keyof ImportSample) =>
+    xs.map((s) => Math.round(s[k] as number));
+  const live = (xs: ImportSample[]) => xs.map((s) => Math.round(s.peakLiveHeapGrowthMb * 10) / 10);
+  const path = rowByRow ? ', a row at a time' : '';
   ctx.notes.push(
-    `import: ${large.rows} rows staged in ${(large.stageMs / 1000).toFixed(1)} s and done in ` +
-      `${(large.enrolMs / 1000).toFixed(1)} s; RSS before ${large.baseRssMb.toFixed(0)} MB; ` +
+    `import: ${rows} rows done in ${(median(large.map((s) => s.enrolMs)) / 1000).toFixed(1)} s ` +
+      `(median of ${runs}); each size in a fresh process (old space capped at ${heapCap} MB), ` +
+      `RSS there before the import ` +
+      `${median(large.map((s) => s.baseRssMb)).toFixed(0)} MB; heap held after the import ` +
+      `(forced GC): ${median(large.map((s) => s.retainedHeapMb)).toFixed(1)} MB at ${rows} rows, ` +
+      `${median(small.map((s) => s.retainedHeapMb)).toFixed(1)} MB at ${small[0]!.rows}; ` +
       `every good row enrolled once`,
   );
   return {
     figures: [
       {
-        what: `CSV import, ${large.rows} rows (1% bad), whole import`,
-        figure: rate(large, large.enrolMs),
-        baseline: rate(large, large.stageMs),
+        what: `CSV import, ${rows} rows (1% bad), whole import${path}`,
+        figure: median(rates),
+        baseline: median(stageRates),
         unit: 'rows/s',
         baselineWhat: 'streaming parse + staging alone',
-        samples: [rate(large, large.enrolMs)],
-        baselineSamples: [rate(large, large.stageMs)],
+        samples: rates,
+        baselineSamples: stageRates,
       },
       {
-        what: `CSV import, peak RSS growth at ${large.rows} rows`,
-        figure: Math.round(large.peakRssMb),
-        baseline: Math.round(small.peakRssMb),
+        what: `CSV import, peak RSS growth at ${rows} rows${path}`,
+        figure: median(mem(large, 'peakRssGrowthMb')),
+        baseline: median(mem(small, 'peakRssGrowthMb')),
         unit: 'MB',
-        baselineWhat: `the same at ${small.rows} rows`,
-        samples: [large.peakRssMb],
-        baselineSamples: [small.peakRssMb],
+        baselineWhat: `the same at ${small[0]!.rows} rows`,
+        samples: mem(large, 'peakRssGrowthMb'),
+        baselineSamples: mem(small, 'peakRssGrowthMb'),
+      },
+      {
+        what: `CSV import, peak live heap growth at ${rows} rows${path}`,
+        figure: median(live(large)),
+        baseline: median(live(small)),
+        unit: 'MB',
+        baselineWhat: `the same at ${small[0]!.rows} rows`,
+        samples: live(large),
+        baselineSamples: live(small),
+        note: 'heap + external right after a forced GC, every 5 s',
       },
     ],
-    knobs: { rows, small: small.rows, batch: 'IMPORT_BATCH_SIZE (200)' },
+    knobs: {
+      rows,
+      small: small[0]!.rows,
+      runs,
+      path: rowByRow ? 'row by row' : 'batch',
+      heapCapMb: heapCap,
+      batch: 'IMPORT_BATCH_SIZE (200)',
+    },
   };
 }

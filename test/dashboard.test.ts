@@ -76,7 +76,9 @@ describe('clinic dashboard', () => {
       consentMode: 'attested',
       ...over,
     }).expect(201);
-    const key = await admin('post', `/clinics/${res.body.id}/api-keys`, {}).expect(201);
+    const key = await admin('post', `/clinics/${res.body.id}/api-keys`, {
+      scopes: ['enrollments:write', 'enrollments:read', 'import'],
+    }).expect(201);
     return { id: res.body.id as string, key: key.body.apiKey as string };
   }
 
@@ -431,6 +433,59 @@ describe('clinic dashboard', () => {
         .executeTakeFirstOrThrow();
       expect(dd.status).toBe('failed');
       expect((await b.get('/clinic/patients')).text).not.toContain(theirs.id);
+      // Another clinic's import: its progress page and its error report are not found.
+      const imported = await http()
+        .post('/api/v1/enrollments/import')
+        .set('Authorization', `Bearer ${other.key}`)
+        .set('Content-Type', 'text/csv')
+        .send('name,phone,channel\nX,12,sms\n')
+        .expect(202);
+      expect((await b.get(`/clinic/imports/${imported.body.id}`)).status).toBe(404);
+      expect((await b.get(`/clinic/imports/${imported.body.id}/errors.csv`)).status).toBe(404);
+    });
+
+    it("exports and erases a patient for the clinic's admins only, and only its own", async () => {
+      const p = await enrol(clinic.key, { name: 'Erin Erase' });
+      const other = await newClinic('Export Other');
+      const theirs = await enrol(other.key);
+      const staff = await signIn(await staffOf(clinic.id, 'staff'));
+      expect((await staff.get(`/clinic/patients/${p.id}/export.json`)).status).toBe(403);
+      expect((await staff.get(`/clinic/patients/${p.id}/erase`)).status).toBe(403);
+      expect((await b.get(`/clinic/patients/${theirs.id}/export.json`)).status).toBe(404);
+      const exported = await b.get(`/clinic/patients/${p.id}/export.json`);
+      expect(exported.status).toBe(200);
+      expect(exported.headers['content-disposition']).toMatch(/attachment/);
+      expect(exported.text).toContain(p.phone);
+      expect(exported.text).not.toContain(theirs.phone);
+      const ask = await b.get(`/clinic/patients/${p.id}/erase`);
+      expect(ask.text).toMatch(/cannot be undone/);
+      expect((await b.post(`/clinic/patients/${p.id}/erase`, {})).status).toBe(403);
+      expect(
+        (await b.post(`/clinic/patients/${theirs.id}/erase`, { _csrf: Browser.csrf(ask.text) }))
+          .status,
+      ).toBe(404);
+      const done = await b.post(`/clinic/patients/${p.id}/erase`, {
+        _csrf: Browser.csrf(ask.text),
+      });
+      expect(done.status).toBe(303);
+      expect(done.headers.location).toBe('/clinic/patients?done=erased');
+      expect(
+        await tdb.db.selectFrom('subscribers').select('id').where('phone', '=', p.phone).execute(),
+      ).toEqual([]);
+      expect(
+        await tdb.db
+          .selectFrom('suppressions')
+          .select('reason')
+          .where('address', '=', p.phone)
+          .execute(),
+      ).toEqual([{ reason: 'erased' }]);
+      expect((await b.get(`/clinic/patients/${p.id}`)).status).toBe(404);
+      const still = await tdb.db
+        .selectFrom('enrollments')
+        .select('status')
+        .where('id', '=', theirs.id)
+        .executeTakeFirstOrThrow();
+      expect(still.status).toBe('active');
     });
 
     it('keeps the audit log and the staff page to clinic admins', async () => {

@@ -2,9 +2,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import request from 'supertest';
 import { ImportsProcessor, ImportsWorker } from '../src/clinics/import/index.js';
 import { ClinicsRepository } from '../src/clinics/index.js';
+import {
+  BatchSurprise,
+  ClinicEnrollmentsService,
+} from '../src/clinics/clinic-enrollments.service.js';
+import { SubscribersRepository } from '../src/subscribers/index.js';
 import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
 import { startContract, type Contract } from './support/contract.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
@@ -458,6 +464,203 @@ describe('CSV import', () => {
       row_number: 3,
       error: 'campaign: this patient is already enrolled in "upper-back-relief" by this clinic',
     });
+  });
+
+  // A batch is enrolled a statement per step for all its rows (ClinicEnrollmentsService
+  // .enrolManyIn); these rows would break that if a rule were applied to the batch as a whole
+  // rather than to each row in file order.
+  it('a batch with a patient twice, opted-out and unsubscribed patients in the middle: each row as on its own', async () => {
+    const c = await newClinic();
+    const [p1, p2, pOptedOut, pWithdrawn, pBefore, p3] = [1, 2, 3, 4, 5, 6].map(() => phone());
+    const p3Email = `linked-${p3!.slice(1)}@example.com`;
+    await tdb.db
+      .insertInto('suppressions')
+      .values({ address: pOptedOut!, channel: 'sms', reason: 'stop', created_at: new Date() })
+      .execute();
+    const withdrawn = await tdb.db
+      .insertInto('subscribers')
+      .values({ phone: pWithdrawn!, name: 'Old Name' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tdb.db
+      .insertInto('consent_events')
+      .values({
+        subscriber_id: withdrawn.id,
+        kind: 'withdrawn',
+        channel: 'sms',
+        source: 'unsubscribe-link',
+        clinic_id: c.id,
+      })
+      .execute();
+    const before = await upload(c.key, `${HEADER}\nEarlier,,${pBefore},sms,,08:00,x,,,\n`);
+    expect(await finished(c.key, before.body.id)).toMatchObject({ invited: 1 });
+    const consent = 'written,2026-01-05T10:00:00Z,D';
+    const csv = [
+      HEADER,
+      `Pat One,,${p1},sms,,08:00,r2,${consent}`,
+      `Pat Two,,${p2},sms,,08:00,r3,${consent}`,
+      `Opted Out,,${pOptedOut},sms,,08:00,r4,${consent}`,
+      `Renamed By Row Five,,${p1},sms,,09:00,r5,${consent}`,
+      `New Name,,${pWithdrawn},sms,,08:00,r6,${consent}`,
+      `Earlier Again,,${pBefore},sms,,08:00,r7,${consent}`,
+      `Pat Three,${p3Email},${p3},sms,,08:00,r8,${consent}`,
+      `Pat Three By Email,${p3Email},,email,,08:00,r9,${consent}`,
+    ].join('\n');
+    const expected = [
+      [
+        4,
+        'phone: this address opted out of all messages; only its owner can opt back in (START by text, or signing up again)',
+      ],
+      [5, 'campaign: this patient is already enrolled in "upper-back-relief" by this clinic'],
+      [
+        6,
+        "phone: this patient unsubscribed from this clinic's messages; only they can opt back in (the clinic's signup page)",
+      ],
+      [7, 'campaign: this patient is already enrolled in "upper-back-relief" by this clinic'],
+    ];
+    const processor = worker!.get(ImportsProcessor);
+    const failedRows = async (id: string) =>
+      (await rowsOf(id)).map((r) => [r.row_number, r.error]).sort((a, b) => +a[0]! - +b[0]!);
+    // Dry runs, a row at a time and then all at once, find the same.
+    processor.rowByRow = true;
+    try {
+      const dry = await upload(c.key, csv, '?dryRun=true').expect(202);
+      expect(await finished(c.key, dry.body.id)).toMatchObject({ enrolled: 4, failed: 4 });
+      expect(await failedRows(dry.body.id)).toEqual(expected);
+    } finally {
+      processor.rowByRow = false;
+    }
+    const redone = processor.redone;
+    const dry = await upload(c.key, csv, '?dryRun=true').expect(202);
+    expect(await finished(c.key, dry.body.id)).toMatchObject({ enrolled: 4, failed: 4 });
+    expect(await failedRows(dry.body.id)).toEqual(expected);
+
+    const res = await upload(c.key, csv).expect(202);
+    expect(await finished(c.key, res.body.id)).toMatchObject({
+      processed: 8,
+      enrolled: 4,
+      failed: 4,
+    });
+    expect(await failedRows(res.body.id)).toEqual(expected);
+    // Done in one pass each time: no batch had to be redone a row at a time.
+    expect(processor.redone).toBe(redone);
+    const sub = (column: 'phone' | 'email', value: string) =>
+      tdb.db.selectFrom('subscribers').selectAll().where(column, '=', value).executeTakeFirst();
+    // Refused rows wrote nothing: no new name, no subscriber for the opted-out number.
+    expect((await sub('phone', p1!))!.name).toBe('Pat One');
+    expect((await sub('phone', pWithdrawn!))!.name).toBe('Old Name');
+    expect(await sub('phone', pOptedOut!)).toBeUndefined();
+    // Row 8 linked the email address to its person; row 9 enrolled that same person by email.
+    const bySms = (await sub('phone', p3!))!;
+    const byEmail = (await sub('email', p3Email))!;
+    expect(byEmail.person_id).toBe(bySms.person_id);
+    const enrolled = await enrolmentsOf(c.id);
+    expect(enrolled.map((e) => e.external_id).sort()).toEqual(['r2', 'r3', 'r8', 'r9', 'x']);
+    expect(enrolled.find((e) => e.external_id === 'r2')).toMatchObject({ send_time: '08:00' });
+    const events = await tdb.db
+      .selectFrom('consent_events')
+      .select(['subscriber_id', 'kind'])
+      .where('clinic_id', '=', c.id)
+      .where('kind', '=', 'attested')
+      .execute();
+    expect(events.map((e) => e.subscriber_id).sort()).toEqual(
+      enrolled
+        .filter((e) => e.external_id !== 'x')
+        .map((e) => e.subscriber_id)
+        .sort(),
+    );
+  });
+
+  it('a batch that meets a surprise is undone and done again a row at a time', async () => {
+    const c = await newClinic();
+    const rows = [1, 2, 3].map((i) => goodRow(i));
+    const processor = worker!.get(ImportsProcessor);
+    const service = worker!.get(ClinicEnrollmentsService);
+    const real = service.enrolManyIn.bind(service);
+    // The batch writes everything, then finds a concurrent change (as if an enrolment it
+    // counted on had been taken meanwhile).
+    service.enrolManyIn = async (...args) => {
+      await real(...args);
+      throw new BatchSurprise('a patient was enrolled by another transaction');
+    };
+    const redone = processor.redone;
+    try {
+      const res = await upload(c.key, [HEADER, ...rows, rows[0]].join('\n')).expect(202);
+      expect(await finished(c.key, res.body.id)).toMatchObject({ enrolled: 3, failed: 1 });
+      expect((await rowsOf(res.body.id)).map((r) => [r.row_number, r.error])).toEqual([
+        [5, 'campaign: this patient is already enrolled in "upper-back-relief" by this clinic'],
+      ]);
+    } finally {
+      service.enrolManyIn = real;
+    }
+    expect(processor.redone).toBe(redone + 1);
+    const enrolled = await enrolmentsOf(c.id);
+    expect(enrolled).toHaveLength(3);
+    expect(
+      await tdb.db.selectFrom('consent_events').selectAll().where('clinic_id', '=', c.id).execute(),
+    ).toHaveLength(3);
+  });
+
+  it('a crash in the middle of a batch loses that batch whole; resumed, each good row is enrolled once', async () => {
+    await worker!.close();
+    worker = undefined;
+    const c = await newClinic();
+    const lines = [HEADER];
+    for (let i = 1; i <= 30; i++)
+      lines.push(
+        i % 7 === 0 ? `Bad ${i},,nope,sms,,08:00,x,written,2026-01-05T10:00:00Z,D` : goodRow(i),
+      );
+    lines.push(lines[3]!); // row 32: the patient of row 4 again, in another batch
+    const res = await upload(c.key, lines.join('\n')).expect(202);
+    const id = res.body.id as string;
+    const processor = api.get(ImportsProcessor);
+    const subscribers = api.get(SubscribersRepository);
+    const job = (await processor.claim(id, 'crashing-worker'))!;
+    const clinic = (await api.get(ClinicsRepository).find(c.id))!;
+    await processor.runBatch(job, clinic, 'crashing-worker', 10);
+    // The second batch loses its database connection after its enrolments were written.
+    const record = subscribers.recordConsents.bind(subscribers);
+    subscribers.recordConsents = async (trx, events) => {
+      subscribers.recordConsents = record;
+      await sql`SELECT pg_terminate_backend(pg_backend_pid())`.execute(trx);
+      return record(trx, events);
+    };
+    try {
+      await expect(processor.runBatch(job, clinic, 'crashing-worker', 10)).rejects.toThrow();
+    } finally {
+      subscribers.recordConsents = record;
+    }
+    expect(await enrolmentsOf(c.id)).toHaveLength(9);
+    expect((await progress(c.key, id).expect(200)).body).toMatchObject({
+      processed: 10,
+      enrolled: 9,
+    });
+    // Its lease runs out; a worker resumes after the checkpoint.
+    await tdb.db
+      .updateTable('import_jobs')
+      .set({ lease_until: new Date(Date.now() - 1000) })
+      .where('id', '=', id)
+      .execute();
+    expect(await processor.process(id)).toBe('completed');
+    expect((await progress(c.key, id).expect(200)).body).toMatchObject({
+      status: 'completed',
+      processed: 31,
+      enrolled: 26,
+      failed: 5,
+    });
+    const enrolled = await enrolmentsOf(c.id);
+    expect(enrolled).toHaveLength(26);
+    expect(new Set(enrolled.map((e) => e.subscriber_id)).size).toBe(26);
+    const events = await tdb.db
+      .selectFrom('consent_events')
+      .select('subscriber_id')
+      .where('clinic_id', '=', c.id)
+      .execute();
+    expect(events).toHaveLength(26);
+    expect((await rowsOf(id)).map((r) => r.row_number).sort((a, b) => a - b)).toEqual([
+      8, 15, 22, 29, 32,
+    ]);
+    await startWorker();
   });
 
   it('resumes after a dead worker from its checkpoint, enrolling each good row exactly once', async () => {

@@ -1250,6 +1250,7 @@ describe('mutation guards', () => {
         expired: 1,
         forgotten: 0,
         told: 0,
+        purged: { inboundMessages: 0, painScores: 0, deliveries: 0, deliveryErrors: 0 },
       });
       clock.advance(120_000);
       expect(await scheduler().housekeeping()).toEqual({
@@ -1257,6 +1258,7 @@ describe('mutation guards', () => {
         expired: 0,
         forgotten: 0,
         told: 0,
+        purged: { inboundMessages: 0, painScores: 0, deliveries: 0, deliveryErrors: 0 },
       });
       expect((await enrolment(paused)).status).toBe('active');
     });

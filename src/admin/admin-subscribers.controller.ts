@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiErrors, ApiZodBody, ZodPipe } from '../common/index.js';
+import { DataRightsService, ErasureDto, PersonExportDto } from '../data-rights/index.js';
 import { ConsentExportDto, HoldLiftedDto, SafetyStatusDto, SubscriberRefDto } from './admin.dto.js';
 import { AdminSubscribersService } from './admin-subscribers.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
@@ -31,7 +32,10 @@ const NOT_FOUND = {
 @UseGuards(AdminTokenGuard)
 @Controller('api/v1/admin/subscribers')
 export class AdminSubscribersController {
-  constructor(private readonly people: AdminSubscribersService) {}
+  constructor(
+    private readonly people: AdminSubscribersService,
+    private readonly rights: DataRightsService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Find a subscriber by email or phone' })
@@ -53,6 +57,38 @@ export class AdminSubscribersController {
   @ApiErrors(NOT_FOUND)
   consentEvidence(@Param('id') id: string) {
     return this.people.consentEvidence(id);
+  }
+
+  @Get(':id/export')
+  @ApiOperation({
+    summary: 'Export everything held about one person as JSON (GDPR access)',
+    description:
+      'Every subscriber row sharing the person id: enrolments (with clinic) and their deliveries, ' +
+      'consent events, suppressions, replies, pain scores, safety hold and events, triage items ' +
+      'and audit rows. Each clinic of the person gets an audit row saying the operator exported.',
+  })
+  @ID
+  @ApiOkResponse({ type: PersonExportDto })
+  @ApiErrors(NOT_FOUND)
+  exportPerson(@Param('id') id: string) {
+    return this.rights.exportPerson(id);
+  }
+
+  @Post(':id/erase')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Erase one person (GDPR erasure), keeping their addresses suppressed',
+    description:
+      'Stops every live enrolment, then deletes the person (every subscriber row sharing the ' +
+      'person id) and everything about them; audit rows stay without the person. Their email ' +
+      'addresses and numbers stay on the suppression list (reason "erased"), so nobody but ' +
+      'the person can have them messaged again. See docs/data-rights.md.',
+  })
+  @ID
+  @ApiOkResponse({ type: ErasureDto })
+  @ApiErrors(NOT_FOUND)
+  erase(@Param('id') id: string) {
+    return this.rights.erasePerson(id);
   }
 
   @Get(':id/safety')

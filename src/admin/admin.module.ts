@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
 import { ClinicsModule } from '../clinics/index.js';
 import { ConsentModule } from '../consent/index.js';
+import { DataRightsModule } from '../data-rights/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { RenderingModule } from '../rendering/index.js';
@@ -21,6 +22,7 @@ import { AdminTokenGuard } from './admin-token.guard.js';
     CampaignsModule,
     ClinicsModule,
     ConsentModule,
+    DataRightsModule,
     DeliveryModule,
     EnrollmentsModule,
     RenderingModule,

@@ -39,6 +39,7 @@ export {
   AuditService,
   type AuditActor,
   type AuditEntry,
+  type AuditRow,
   type AuditView,
 } from './staff/audit.service.js';
 export { StaffRepository } from './staff/staff.repository.js';

@@ -130,6 +130,9 @@ const schema = z
     CHANNEL_PROBE_MS: int(100, 3_600_000).default(30_000),
     // BullMQ job lock: a job whose worker died is picked up again after about this long.
     WORKER_LOCK_MS: int(1_000, 600_000).default(30_000),
+    // Months after which replies, pain scores and the deliveries of ended enrolments are
+    // purged (docs/data-rights.md). Unset: kept.
+    RETENTION_MONTHS: int(1, 1_200).optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -225,6 +228,8 @@ export interface AppConfig {
     channelProbeMs: number;
     workerLockMs: number;
   };
+  /** Purge personal data older than this many months (see RetentionService); undefined: keep. */
+  retentionMonths?: number;
   logLevel: string;
 }
 
@@ -295,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       channelProbeMs: e.CHANNEL_PROBE_MS,
       workerLockMs: e.WORKER_LOCK_MS,
     },
+    retentionMonths: e.RETENTION_MONTHS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -21,6 +21,7 @@ import {
   type StaffCaller,
 } from '../clinics/index.js';
 import { invalid } from '../common/index.js';
+import { DataRightsService } from '../data-rights/index.js';
 import type { StaffRole } from '../database/index.js';
 import { TriageService } from '../outcomes/index.js';
 import { DashboardImports } from './dashboard-imports.js';
@@ -78,6 +79,7 @@ export class DashboardController {
     private readonly auth: StaffAuthService,
     private readonly pages: DashboardPages,
     private readonly imports: DashboardImports,
+    private readonly dataRights: DataRightsService,
   ) {}
 
   @Get()
@@ -93,7 +95,16 @@ export class DashboardController {
     @Res() res: Response,
   ) {
     const list = await this.dashboard.patients(staff, query);
-    this.page(res, this.pages.render('patients', 'Patients', staff, list, 'patients'));
+    const notice =
+      query.done === 'erased'
+        ? 'Erased. Their personal data is deleted; their addresses are kept on the do-not-contact list so they are never messaged again.'
+        : query.done === 'erased-here'
+          ? "Erased from this clinic. They are also in another programme, so only this clinic's records of them were deleted."
+          : null;
+    this.page(
+      res,
+      this.pages.render('patients', 'Patients', staff, { ...list, notice }, 'patients'),
+    );
   }
 
   @Get('patients/:id')
@@ -131,6 +142,41 @@ export class DashboardController {
   ) {
     await this.dashboard.resend(staff, id, deliveryId);
     this.redirect(res, `/clinic/patients/${id}?done=resend`);
+  }
+
+  @Get('patients/:id/export.json')
+  @AdminOnly()
+  async exportPatient(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
+    const data = await this.dataRights.exportForClinic(staff.clinicId, id, staff.staffUserId);
+    pageHeaders(res);
+    res.setHeader('Content-Disposition', `attachment; filename="patient-${id}.json"`);
+    res
+      .status(200)
+      .type('application/json')
+      .send(JSON.stringify(data, null, 2));
+  }
+
+  @Get('patients/:id/erase')
+  @AdminOnly()
+  async confirmErase(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
+    const p = await this.dashboard.confirmAction(staff, id, 'cancel');
+    this.page(
+      res,
+      this.pages.render(
+        'confirm-erase',
+        'Erase this patient?',
+        staff,
+        { patient: p.patient },
+        'patients',
+      ),
+    );
+  }
+
+  @Post('patients/:id/erase')
+  @AdminOnly()
+  async erase(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
+    const r = await this.dataRights.eraseForClinic(staff.clinicId, id, staff.staffUserId);
+    this.redirect(res, `/clinic/patients?done=${r.scope === 'person' ? 'erased' : 'erased-here'}`);
   }
 
   @Get('patients/:id/lift-hold')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
 import { ClinicsModule } from '../clinics/index.js';
+import { DataRightsModule } from '../data-rights/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { OutcomesModule, TriageModule } from '../outcomes/index.js';
@@ -19,6 +20,7 @@ import { SignInController } from './sign-in.controller.js';
   imports: [
     CampaignsModule,
     ClinicsModule,
+    DataRightsModule,
     DeliveryModule,
     EnrollmentsModule,
     OutcomesModule,

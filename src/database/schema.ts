@@ -22,6 +22,8 @@ export const CANCEL_REASONS = [
   'undeliverable',
   'expired',
   'campaign-gone',
+  /** Erased on request (docs/data-rights.md); the row is deleted in the same transaction. */
+  'erased',
 ] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 /**

@@ -3,6 +3,7 @@ import { sql, type Transaction } from 'kysely';
 import { Clock } from '../common/index.js';
 import {
   DB,
+  FINAL_DELIVERY_STATUSES,
   type Channel,
   type DeliveryStatus,
   type Database,
@@ -78,6 +79,9 @@ export const TRANSITIONS = {
 } as const satisfies Record<string, { from: readonly DeliveryStatus[]; to: DeliveryStatus }>;
 
 export type Transition = keyof typeof TRANSITIONS;
+
+/** What retention leaves of a delivery's error text. */
+export const ERROR_PURGED = 'detail removed after the retention period';
 
 const after = (now: Date, ms: number) => new Date(now.getTime() + ms);
 
@@ -472,6 +476,84 @@ export class DeliveriesRepository {
       keys.add(r.step_key);
     }
     return had;
+  }
+
+  /** Data rights: the deliveries of these enrolments (never a message body: none is stored). */
+  forEnrollments(enrollmentIds: string[]) {
+    if (enrollmentIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('deliveries')
+      .select([
+        'id',
+        'enrollment_id',
+        'step',
+        'step_key',
+        'channel',
+        'status',
+        'attempts',
+        'error',
+        'created_at',
+        'updated_at',
+        'sent_at',
+      ])
+      .where('enrollment_id', 'in', enrollmentIds)
+      .orderBy('enrollment_id')
+      .orderBy('step')
+      .execute();
+  }
+
+  /**
+   * Retention: deletes up to `limit` deliveries in a final state, last changed before
+   * `before`, of enrolments that can never send again: completed, or cancelled for any
+   * reason but STOP (START restarts those, and the scheduler reads which steps they had).
+   * An open delivery, or one of a live enrolment, is never touched. Returns how many.
+   */
+  async purgeEnded(before: Date, limit: number): Promise<number> {
+    const gone = await this.db
+      .deleteFrom('deliveries')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('deliveries as d')
+          .innerJoin('enrollments as e', 'e.id', 'd.enrollment_id')
+          .select('d.id')
+          .where('d.status', 'in', [...FINAL_DELIVERY_STATUSES])
+          .where('d.updated_at', '<', before)
+          .where((w) =>
+            w.or([
+              w('e.status', '=', 'completed'),
+              w.and([
+                w('e.status', '=', 'cancelled'),
+                w(sql`coalesce(e.cancel_reason, '')`, '<>', 'stop'),
+              ]),
+            ]),
+          )
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(gone.numDeletedRows);
+  }
+
+  /**
+   * Retention, for the deliveries it keeps (those of enrolments that may still send): the
+   * provider's error text (it can quote the address) of final deliveries older than
+   * `before` is replaced by a fixed note; status and step stay, so nothing is sent again.
+   */
+  async scrubOldErrors(before: Date, limit: number): Promise<number> {
+    const done = await this.db
+      .updateTable('deliveries')
+      .set({ error: ERROR_PURGED })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('deliveries')
+          .select('id')
+          .where('status', 'in', [...FINAL_DELIVERY_STATUSES])
+          .where('updated_at', '<', before)
+          .where('error', 'is not', null)
+          .where('error', '<>', ERROR_PURGED)
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(done.numUpdatedRows);
   }
 
   async skipQueued(trx: Executor, enrollmentId: string, reason: string): Promise<void> {

@@ -1,6 +1,7 @@
 export { DeliveriesModule } from './deliveries.module.js';
 export {
   DeliveriesRepository,
+  ERROR_PURGED,
   TRANSITIONS,
   type DeliveryForSend,
   type DeliveryJobRef,

@@ -59,6 +59,44 @@ export class EnrollmentsRepository {
     return inserted ?? null;
   }
 
+  /**
+   * insertUnlessEnrolled for many rows in one statement: the inserted rows (a row whose
+   * person already has a live enrolment in its campaign and clinic is skipped).
+   */
+  insertManyUnlessEnrolled(trx: Executor, rows: NewEnrollment[]): Promise<Enrollment[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    const now = this.clock.now();
+    return trx
+      .insertInto('enrollments')
+      .values(rows.map((row) => ({ created_at: now, updated_at: now, ...row })))
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .execute();
+  }
+
+  /** Which of these subscribers have a live enrolment in `campaignId` with this clinic. */
+  async liveAmong(
+    trx: Executor,
+    subscriberIds: string[],
+    campaignId: string,
+    clinicId: string | null,
+  ): Promise<Set<string>> {
+    if (subscriberIds.length === 0) return new Set();
+    const rows = await trx
+      .selectFrom('enrollments')
+      .select('subscriber_id')
+      .where('subscriber_id', 'in', subscriberIds)
+      .where('campaign_id', '=', campaignId)
+      .where(
+        sql`coalesce(clinic_id, '00000000-0000-0000-0000-000000000000'::uuid)`,
+        '=',
+        clinicId ?? '00000000-0000-0000-0000-000000000000',
+      )
+      .where('status', 'in', ['pending', 'active', 'paused'])
+      .execute();
+    return new Set(rows.map((r) => r.subscriber_id));
+  }
+
   find(id: string, trx: Executor = this.db): Promise<Enrollment | undefined> {
     return trx.selectFrom('enrollments').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -201,6 +239,20 @@ export class EnrollmentsRepository {
       )
       .orderBy('enrollments.created_at', 'desc')
       .execute();
+  }
+
+  /**
+   * Data rights: deletes enrolments that have ended (their deliveries and triage items go by
+   * cascade). A live one is left alone: it must be stopped through the lifecycle first.
+   */
+  async deleteEnded(trx: Transaction<Database>, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const gone = await trx
+      .deleteFrom('enrollments')
+      .where('id', 'in', ids)
+      .where('status', 'in', ['completed', 'cancelled'])
+      .executeTakeFirst();
+    return Number(gone.numDeletedRows);
   }
 
   /** Paused enrolments whose timed pause has ended. */

@@ -169,6 +169,68 @@ export class EnrollmentLifecycle {
   }
 
   /**
+   * `enrol` or `signUp` for many people in one statement (the CSV import's batch), with the
+   * same rules: an `enrol` row is active, or paused when the person is on a safety hold; a
+   * `signUp` row is pending with its confirmation counted as sent now. The result lines up
+   * with `rows`: null where the person already has a live enrolment in the campaign (with
+   * this clinic), and for the later of two rows naming the same one.
+   */
+  async enrolMany(
+    tx: Tx,
+    rows: (Pick<
+      NewEnrollment,
+      | 'subscriber_id'
+      | 'campaign_id'
+      | 'channel'
+      | 'timezone'
+      | 'send_time'
+      | 'source'
+      | 'clinic_id'
+      | 'external_id'
+    > & { via: 'enrol' | 'signUp' })[],
+  ): Promise<(Enrollment | null)[]> {
+    const now = this.clock.now();
+    const held = await this.subscribers.heldAmong(
+      tx,
+      rows.filter((r) => r.via === 'enrol').map((r) => r.subscriber_id),
+    );
+    const values: NewEnrollment[] = rows.map(({ via, ...row }) => {
+      if (via === 'signUp') {
+        check('signUp', 'new', 'pending');
+        return {
+          ...row,
+          status: 'pending',
+          step: 0,
+          next_send_at: null,
+          confirm_sent_at: now,
+          confirm_count: 1,
+        };
+      }
+      const campaign = this.campaignOf(row.campaign_id);
+      const isHeld = held.has(row.subscriber_id);
+      const status = isHeld ? 'paused' : 'active';
+      check('enrol', 'new', status);
+      return {
+        ...row,
+        status,
+        pause_reason: isHeld ? 'safety' : null,
+        step: 0,
+        next_send_at: isHeld ? null : firstSendAt(now, scheduleContextOf(row, campaign)),
+      };
+    });
+    const inserted = await this.enrollments.insertManyUnlessEnrolled(tx, values);
+    const live = (e: { subscriber_id: string; campaign_id: string; clinic_id?: string | null }) =>
+      `${e.subscriber_id}|${e.campaign_id}|${e.clinic_id ?? ''}`;
+    const byKey = new Map(inserted.map((e) => [live(e), e]));
+    return rows.map((r) => {
+      const key = live(r);
+      const e = byKey.get(key) ?? null;
+      byKey.delete(key); // a second row for the same enrolment gets null
+      return e;
+    });
+  }
+
+  /**
    * The same person filled in the form again before confirming: the latest form wins (time,
    * zone, channel). `confirmationSent` counts one more confirmation sent now.
    */

@@ -31,15 +31,24 @@ export function scheduleContextOf(
 /** SMS sending window, local hours: [start, end). */
 export const SMS_WINDOW = { startHour: 8, endHour: 21 } as const;
 
+/** Zones already checked: building an Intl.DateTimeFormat per check is slow in bulk imports. */
+const zoneChecks = new Map<string, boolean>();
+
 export function isValidTimeZone(zone: string): boolean {
   // Luxon accepts fixed offsets too; the product wants real IANA zones only.
   if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return false;
+  const known = zoneChecks.get(zone);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  // Bounded: names that pass the pattern are few in practice, but input is not to be trusted.
+  if (zoneChecks.size < 1000) zoneChecks.set(zone, valid);
+  return valid;
 }
 
 export function parseSendTime(value: string): { hour: number; minute: number } | null {

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
 import { ClinicDirectoryModule } from '../clinics/index.js';
+import { RetentionModule } from '../data-rights/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { MetricsModule } from '../metrics/index.js';
@@ -20,6 +21,7 @@ export class SchedulerModule {
         DeliveryModule,
         EnrollmentsModule,
         MetricsModule,
+        RetentionModule,
         TriageModule,
       ],
       providers: [SchedulerService, Reconciler, ...(opts.loop ? [SchedulerLoop] : [])],

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CampaignsService } from '../campaigns/index.js';
 import { ClinicsRepository, IDEMPOTENCY_TTL_MS, StaffRepository } from '../clinics/index.js';
 import { TriageService } from '../outcomes/index.js';
+import { RetentionService, type RetentionResult } from '../data-rights/index.js';
 import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Transactions } from '../database/index.js';
@@ -47,6 +48,7 @@ export class SchedulerService {
     private readonly clinics: ClinicsRepository,
     private readonly triage: TriageService,
     private readonly staff: StaffRepository,
+    private readonly retention: RetentionService,
   ) {}
 
   /** Claims everything due (in batches), records one delivery per step, then enqueues. */
@@ -136,13 +138,17 @@ export class SchedulerService {
   /**
    * Ends timed pauses that are over, deletes signups never confirmed, forgets the answers to
    * clinics' idempotent requests once they are a day old and staff sign-in links and
-   * sessions long over, and tells clinics of red flags a failed attempt left untold.
+   * sessions long over, tells clinics of red flags a failed attempt left untold, and (with
+   * RETENTION_MONTHS) purges replies, pain scores and old deliveries in bounded batches.
+   * Returns what each did: `resumed` pauses, `expired` signups, `forgotten` idempotency
+   * keys, `told` red flags, and `purged` (RetentionResult: all zero while retention is off).
    */
   async housekeeping(): Promise<{
     resumed: number;
     expired: number;
     forgotten: number;
     told: number;
+    purged: RetentionResult;
   }> {
     const ended = await this.enrollments.pausesEnded(this.clock.now(), 1000);
     for (const { id } of ended) await this.enrollmentsService.resume(id);
@@ -152,6 +158,7 @@ export class SchedulerService {
     );
     await this.staff.forgetExpired(this.clock.now());
     const told = await this.triage.notifyPending();
-    return { resumed: ended.length, expired, forgotten, told };
+    const purged = await this.retention.purge();
+    return { resumed: ended.length, expired, forgotten, told, purged };
   }
 }

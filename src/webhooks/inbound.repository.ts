@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/index.js';
 import type { Transaction } from 'kysely';
 import { DB, type Database, type Db } from '../database/index.js';
+
+type Executor = Db | Transaction<Database>;
 import type { InboundKind } from './inbound-intent.js';
 
 export interface InboundRecord {
@@ -67,5 +69,50 @@ export class InboundRepository {
         subscriberId: row.subscriber_id,
       }
     );
+  }
+  /** Data rights: the replies of a person, by row or from one of their numbers. */
+  ofPerson(subscriberIds: string[], phones: string[]) {
+    if (subscriberIds.length === 0 && phones.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('inbound_messages')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          ...(subscriberIds.length ? [eb('subscriber_id', 'in', subscriberIds)] : []),
+          ...(phones.length ? [eb('from_phone', 'in', phones)] : []),
+        ]),
+      )
+      .orderBy('created_at')
+      .execute();
+  }
+
+  /** Data rights: deletes the replies of a person (bodies and numbers); returns how many. */
+  async deleteOfPerson(trx: Executor, subscriberIds: string[], phones: string[]) {
+    if (subscriberIds.length === 0 && phones.length === 0) return 0;
+    const gone = await trx
+      .deleteFrom('inbound_messages')
+      .where((eb) =>
+        eb.or([
+          ...(subscriberIds.length ? [eb('subscriber_id', 'in', subscriberIds)] : []),
+          ...(phones.length ? [eb('from_phone', 'in', phones)] : []),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(gone.numDeletedRows);
+  }
+
+  /** Retention: deletes up to `limit` replies received before `before`; returns how many. */
+  async purgeBefore(before: Date, limit: number): Promise<number> {
+    const gone = await this.db
+      .deleteFrom('inbound_messages')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('inbound_messages')
+          .select('id')
+          .where('created_at', '<', before)
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(gone.numDeletedRows);
   }
 }

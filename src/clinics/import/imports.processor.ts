@@ -7,16 +7,28 @@ import {
   type Clinic,
   type Enrollment,
   type ImportJob,
+  type Tx,
 } from '../../database/index.js';
 import { QueuesService } from '../../delivery/index.js';
-import { ClinicEnrollmentsService } from '../clinic-enrollments.service.js';
+import {
+  BatchSurprise,
+  ClinicEnrollmentsService,
+  type BatchResult,
+} from '../clinic-enrollments.service.js';
 import { ClinicsRepository } from '../clinics.repository.js';
-import { describeFailure, readRow, type RowCells } from './import-row.js';
+import { describeFailure, readRow, type ReadRow, type RowCells } from './import-row.js';
 import { ImportsRepository, type BatchTotals, type RowOutcome } from './imports.repository.js';
 
 /** How long a worker's hold on an import lasts without news; each batch extends it. */
 export const IMPORT_LEASE_MS = 60_000;
 export const IMPORT_BATCH_SIZE = 200;
+
+/** A staged row that read as an enrol body or an invitation. */
+interface ReadableRow {
+  rowNumber: number;
+  cells: RowCells;
+  read: Extract<ReadRow, { ok: true }>;
+}
 
 export type ProcessResult = 'completed' | 'busy' | 'stopped' | 'gone';
 
@@ -34,6 +46,13 @@ export class ImportsProcessor {
   /** This process, as a lease owner. */
   readonly owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private stopping = false;
+  /**
+   * Enrol every batch a row at a time (the path a batch falls back to), never all at once.
+   * For tests and the benchmark's before/after figures.
+   */
+  rowByRow = false;
+  /** Batches that met a concurrent change or an unexpected error and were redone row by row. */
+  redone = 0;
 
   constructor(
     private readonly transactions: Transactions,
@@ -99,6 +118,7 @@ export class ImportsProcessor {
       if (rows.length === 0) return 0;
       if (job.dry_run) await this.imports.savepoint(tx, 'import_dry_run');
       const outcomes: RowOutcome[] = [];
+      const readable: ReadableRow[] = [];
       for (const row of rows) {
         if (row.status === 'failed') {
           // Refused while reading (too many cells): reported as it is.
@@ -111,25 +131,22 @@ export class ImportsProcessor {
           outcomes.push({ rowNumber: row.row_number, status: 'failed', error: read.error });
           continue;
         }
-        await this.imports.savepoint(tx, 'import_row');
-        try {
-          const e = await this.enrolments.enrolIn(tx, clinic, read.input, 'clinic-import');
-          await this.imports.releaseSavepoint(tx, 'import_row');
-          if (e.status === 'pending') pending.push(e);
-          outcomes.push({
-            rowNumber: row.row_number,
-            status: read.invite ? 'invited' : 'enrolled',
-          });
-        } catch (err) {
-          if (isConnectionError(err)) throw err; // the batch is retried as a whole
-          await this.imports.rollbackTo(tx, 'import_row');
-          outcomes.push({
-            rowNumber: row.row_number,
-            status: 'failed',
-            error: this.reasonOf(err, cells, job.id, row.row_number),
-          });
-        }
+        readable.push({ rowNumber: row.row_number, cells, read });
       }
+      const results = await this.enrolAll(tx, clinic, job.id, readable);
+      readable.forEach((r, k) => {
+        const result = results[k]!;
+        if (result.ok) {
+          if (result.enrollment.status === 'pending') pending.push(result.enrollment);
+          outcomes.push({ rowNumber: r.rowNumber, status: r.read.invite ? 'invited' : 'enrolled' });
+        } else
+          outcomes.push({
+            rowNumber: r.rowNumber,
+            status: 'failed',
+            error: this.reasonOf(result.error, r.cells, job.id, r.rowNumber),
+          });
+      });
+      outcomes.sort((a, b) => a.rowNumber - b.rowNumber);
       if (job.dry_run) {
         await this.imports.rollbackTo(tx, 'import_dry_run');
         pending.length = 0;
@@ -149,6 +166,51 @@ export class ImportsProcessor {
     for (const e of pending)
       await this.queues.enqueueConfirmation(e.id, e.channel, e.confirm_count, clinic.id);
     return did > 0;
+  }
+
+  /**
+   * Enrols the batch's readable rows: all at once (enrolManyIn, a statement per step), or, when
+   * that meets a concurrent change or an unexpected error, undone to a savepoint and done again
+   * a row at a time (enrolIn, each row in its own savepoint), which reports each row's fate.
+   */
+  private async enrolAll(
+    tx: Tx,
+    clinic: Clinic,
+    importId: string,
+    rows: ReadableRow[],
+  ): Promise<BatchResult[]> {
+    if (rows.length === 0) return [];
+    if (!this.rowByRow) {
+      await this.imports.savepoint(tx, 'import_batch');
+      try {
+        const inputs = rows.map((r) => r.read.input);
+        const results = await this.enrolments.enrolManyIn(tx, clinic, inputs, 'clinic-import');
+        await this.imports.releaseSavepoint(tx, 'import_batch');
+        return results;
+      } catch (err) {
+        if (isConnectionError(err)) throw err; // the batch is retried as a whole
+        await this.imports.rollbackTo(tx, 'import_batch');
+        this.redone++;
+        this.logger.warn(
+          { err: err instanceof BatchSurprise ? err.message : safeError(err), importId },
+          'import batch redone a row at a time',
+        );
+      }
+    }
+    const results: BatchResult[] = [];
+    for (const row of rows) {
+      await this.imports.savepoint(tx, 'import_row');
+      try {
+        const e = await this.enrolments.enrolIn(tx, clinic, row.read.input, 'clinic-import');
+        await this.imports.releaseSavepoint(tx, 'import_row');
+        results.push({ ok: true, enrollment: e });
+      } catch (err) {
+        if (isConnectionError(err)) throw err;
+        await this.imports.rollbackTo(tx, 'import_row');
+        results.push({ ok: false, error: err });
+      }
+    }
+    return results;
   }
 
   private reasonOf(err: unknown, cells: RowCells, importId: string, row: number): string {

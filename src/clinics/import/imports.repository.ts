@@ -311,16 +311,22 @@ export class ImportsRepository {
       .execute();
   }
 
-  /** Savepoints: one row's failure is undone without losing the batch. */
-  async savepoint(tx: Tx, name: 'import_row' | 'import_dry_run'): Promise<void> {
+  /**
+   * Savepoints: a batch that meets a concurrent change, or one row's failure, is undone
+   * without losing the rest of the transaction.
+   */
+  async savepoint(tx: Tx, name: 'import_row' | 'import_batch' | 'import_dry_run'): Promise<void> {
     await sql`SAVEPOINT ${sql.raw(name)}`.execute(tx);
   }
 
-  async rollbackTo(tx: Tx, name: 'import_row' | 'import_dry_run'): Promise<void> {
+  async rollbackTo(tx: Tx, name: 'import_row' | 'import_batch' | 'import_dry_run'): Promise<void> {
     await sql`ROLLBACK TO SAVEPOINT ${sql.raw(name)}`.execute(tx);
   }
 
-  async releaseSavepoint(tx: Tx, name: 'import_row' | 'import_dry_run'): Promise<void> {
+  async releaseSavepoint(
+    tx: Tx,
+    name: 'import_row' | 'import_batch' | 'import_dry_run',
+  ): Promise<void> {
     await sql`RELEASE SAVEPOINT ${sql.raw(name)}`.execute(tx);
   }
 }

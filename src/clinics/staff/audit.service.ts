@@ -19,6 +19,19 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/** A row of the audit log as stored. */
+export interface AuditRow {
+  id: string;
+  clinic_id: string;
+  staff_user_id: string | null;
+  actor: string;
+  action: string;
+  enrollment_id: string | null;
+  subscriber_id: string | null;
+  detail: unknown;
+  created_at: Date;
+}
+
 export interface AuditView {
   id: string;
   at: Date;
@@ -53,6 +66,55 @@ export class AuditService {
         detail: entry.detail ? JSON.stringify(entry.detail) : null,
       })
       .execute();
+  }
+
+  /**
+   * Data rights: the rows about a patient (by their subscriber rows or enrolments), oldest
+   * first; only one clinic's when `clinicId` is given.
+   */
+  async aboutPatient(
+    clinicId: string | null,
+    subscriberIds: string[],
+    enrollmentIds: string[],
+  ): Promise<AuditRow[]> {
+    if (subscriberIds.length === 0 && enrollmentIds.length === 0) return [];
+    let q = this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          ...(subscriberIds.length ? [eb('subscriber_id', 'in', subscriberIds)] : []),
+          ...(enrollmentIds.length ? [eb('enrollment_id', 'in', enrollmentIds)] : []),
+        ]),
+      );
+    if (clinicId) q = q.where('clinic_id', '=', clinicId);
+    const rows = await q.orderBy('id').execute();
+    return rows.map((r) => ({ ...r, id: String(r.id) }));
+  }
+
+  /**
+   * Data rights: the rows about an erased patient stay (who did what, when) but no longer
+   * say to whom, nor the detail (a warning sign, a note); one clinic's only when given.
+   */
+  async scrubPatient(
+    tx: Tx,
+    clinicId: string | null,
+    subscriberIds: string[],
+    enrollmentIds: string[],
+  ): Promise<number> {
+    if (subscriberIds.length === 0 && enrollmentIds.length === 0) return 0;
+    let q = tx
+      .updateTable('audit_log')
+      .set({ subscriber_id: null, enrollment_id: null, detail: null })
+      .where((eb) =>
+        eb.or([
+          ...(subscriberIds.length ? [eb('subscriber_id', 'in', subscriberIds)] : []),
+          ...(enrollmentIds.length ? [eb('enrollment_id', 'in', enrollmentIds)] : []),
+        ]),
+      );
+    if (clinicId) q = q.where('clinic_id', '=', clinicId);
+    const done = await q.executeTakeFirst();
+    return Number(done.numUpdatedRows);
   }
 
   /** Newest first; `before` is the id of the last row of the previous page. */

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { DeliveriesModule } from '../deliveries/index.js';
+import { InboundStoreModule } from '../webhooks/index.js';
+import { OutcomeRecordsRepository } from './outcome-records.repository.js';
+import { RetentionService } from './retention.service.js';
+
+/** Retention alone (no routes): loaded by the scheduler in every role. */
+@Module({
+  imports: [DeliveriesModule, InboundStoreModule],
+  providers: [OutcomeRecordsRepository, RetentionService],
+  exports: [OutcomeRecordsRepository, RetentionService],
+})
+export class RetentionModule {}
