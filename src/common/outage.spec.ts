@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import {
   DependencyDownError,
@@ -184,6 +186,34 @@ describe('isConnectionError and dependencyOf', () => {
 });
 
 describe('withDeadline', () => {
+  it('takes an answer that arrived while the event loop was busy past the deadline', async () => {
+    // An echo server in another process answers at once; this process is busy (a long
+    // synchronous task) past the deadline, so the answer waits in the socket when the late
+    // timer runs.
+    const child = spawn(process.execPath, [
+      '-e',
+      "const s=require('net').createServer(c=>c.on('data',d=>c.write(d))).listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ]);
+    const port = await new Promise<number>((r) =>
+      child.stdout.once('data', (d) => r(Number(String(d)))),
+    );
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', r));
+    try {
+      const answer = new Promise<string>((r) => socket.once('data', (d) => r(String(d))));
+      socket.write('pong');
+      const raced = withDeadline(answer, 20, () => new Error('late'));
+      const until = Date.now() + 300;
+      while (Date.now() < until) {
+        // busy: neither the timer nor the socket can run
+      }
+      await expect(raced).resolves.toBe('pong');
+    } finally {
+      socket.destroy();
+      child.kill();
+    }
+  });
+
   it('passes the result through when the work is in time', async () => {
     await expect(withDeadline(Promise.resolve(7), 100, () => new Error('late'))).resolves.toBe(7);
   });

@@ -275,7 +275,10 @@ export async function withDeadline<T>(
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+    // When the timer fires late (this process was busy), an answer may be waiting in the
+    // socket: setImmediate lets the I/O phase deliver it first. A stalled event loop is not a
+    // dependency outage.
+    timer = setTimeout(() => setImmediate(() => reject(onTimeout())), ms);
   });
   try {
     return await Promise.race([work, deadline]);
