@@ -18,6 +18,7 @@ export {
   type FieldError,
 } from './errors.js';
 export { HttpErrorFilter, type ErrorPages } from './http-exception.filter.js';
+export { escapeHtml } from './escape.js';
 export { maskAddress, maskPhone, maskText, safeError } from './mask.js';
 export {
   currentOutage,

@@ -6,7 +6,7 @@ import {
   StaffRepository,
   type AuditActor,
 } from '../clinics/index.js';
-import { Clock, conflict, invalid, notFound, safeError } from '../common/index.js';
+import { Clock, escapeHtml, conflict, invalid, notFound, safeError } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Transactions, type Subscriber, type TriageItem, type Tx } from '../database/index.js';
 import { MetricsService } from '../metrics/index.js';
@@ -276,8 +276,4 @@ export class TriageService implements OnModuleInit {
       notified: r.notified,
     };
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
