@@ -245,6 +245,19 @@ describe('clinic dashboard', () => {
       );
     });
 
+    it('keeps a session alive while it is used, ends it after 8 idle hours', async () => {
+      const c = await newClinic('Idle Clinic');
+      const b = await signIn(await staffOf(c.id, 'staff'));
+      clock.advance(7 * 3_600_000);
+      expect((await b.get('/clinic')).status).toBe(200);
+      clock.advance(7 * 3_600_000); // 14 h after sign-in, 7 h after the last request
+      expect((await b.get('/clinic')).status).toBe(200);
+      clock.advance(8 * 3_600_000 + 60_000);
+      const idle = await b.get('/clinic');
+      expect(idle.status).toBe(303);
+      expect(idle.headers.location).toBe('/clinic/sign-in');
+    });
+
     it('sends nobody in without a session', async () => {
       const res = await http().get('/clinic/patients');
       expect(res.status).toBe(303);
