@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/index.js';
 import { CampaignsModule } from './campaigns/index.js';
+import { WebhookSenderModule } from './clinic-webhooks/index.js';
 import { ChannelsModule } from './channels/index.js';
 import { ClinicDirectoryModule, ClinicsModule, ImportsModule } from './clinics/index.js';
 import { CommonModule } from './common/index.js';
@@ -52,7 +53,7 @@ export class AppModule {
         DeliveryModule,
         // Every role: workers send clinic patients' messages under the clinic's name.
         ClinicDirectoryModule,
-        ...(runsWorker(config.role) ? [WorkersModule] : []),
+        ...(runsWorker(config.role) ? [WorkersModule, WebhookSenderModule] : []),
         EnrollmentsModule,
         SchedulerModule.forRoot({ loop: runsScheduler(config.role) }),
         SignupModule,

@@ -289,6 +289,19 @@ describe('clinic dashboard in a real browser', () => {
     await page.getByRole('link', { name: 'Staff', exact: true }).click();
     await accessible(page, 'staff');
 
+    // Webhooks: add an endpoint (its secret is shown once), then the confirm page to remove it.
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await accessible(page, 'webhooks');
+    await page.getByLabel('Address (URL)').fill('http://127.0.0.1:9/hooks/selfcare');
+    await page.getByLabel('A patient reported a warning sign', { exact: false }).uncheck();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByRole('heading', { name: /copy the secret now/ }).waitFor();
+    expect(await page.getByLabel(/Signing secret for/).inputValue()).toMatch(/^whsec_/);
+    await accessible(page, 'webhooks-secret');
+    await page.getByRole('link', { name: 'Remove http://127.0.0.1:9/hooks/selfcare' }).click();
+    await page.getByRole('heading', { name: 'Remove this endpoint?' }).waitFor();
+    await accessible(page, 'confirm-webhook');
+
     // The remaining pages: each "are you sure?" page, and an error page.
     const held = await tdb.db
       .selectFrom('enrollments')

@@ -1,12 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import twilio from 'twilio';
 import { ManualClock } from '../src/common/clock.js';
 import { DeliveriesRepository } from '../src/delivery/index.js';
 import { LinksService } from '../src/links/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
-import { ADMIN_TOKEN, dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
+import { dropPrefix, startApp, uniquePrefix, type TestApp } from './support/app.js';
+import {
+  adminApi,
+  newClinicWithKey,
+  signedTexts,
+  StaffBrowser,
+} from './support/clinic-fixtures.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
 import { recipientOf } from './support/mail.js';
@@ -14,7 +18,6 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { waitFor } from './support/wait.js';
 
 const PUBLIC_URL = 'https://drip.example';
-const INBOUND = '/webhooks/twilio/inbound';
 
 /**
  * The clinic's dashboard through HTTP, as a browser without JavaScript uses it: sign-in by
@@ -59,28 +62,9 @@ describe('clinic dashboard', () => {
   });
 
   const http = () => request(t.app.getHttpServer());
-  const admin = (method: 'post' | 'get' | 'delete', path: string, body?: object) => {
-    const r = http()[method](`/api/v1/admin${path}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
-    return body ? r.send(body) : r;
-  };
-
-  async function newClinic(name: string, over: Record<string, unknown> = {}) {
-    const res = await admin('post', '/clinics', {
-      name,
-      timezone: 'America/New_York',
-      senderName: name,
-      replyTo: 'desk@clinic.example',
-      phone: '+12125550199',
-      postalAddress: '12 River St, Springfield, NY 10001',
-      bookingUrl: 'https://clinic.example/book',
-      consentMode: 'attested',
-      ...over,
-    }).expect(201);
-    const key = await admin('post', `/clinics/${res.body.id}/api-keys`, {
-      scopes: ['enrollments:write', 'enrollments:read', 'import'],
-    }).expect(201);
-    return { id: res.body.id as string, key: key.body.apiKey as string };
-  }
+  const admin = adminApi(() => t.app.getHttpServer());
+  const newClinic = (name: string, over: Record<string, unknown> = {}) =>
+    newClinicWithKey(() => t.app.getHttpServer(), name, over);
 
   async function enrol(key: string, over: Record<string, unknown> = {}) {
     const res = await http()
@@ -109,36 +93,9 @@ describe('clinic dashboard', () => {
     return m[1]!;
   }
 
-  /** A browser's cookie jar, reduced to what the dashboard sets. */
-  class Browser {
-    cookies = new Map<string, string>();
-    keep(res: request.Response) {
-      const set = res.headers['set-cookie'] as unknown as string[] | undefined;
-      for (const c of set ?? []) {
-        const [pair, ...attrs] = c.split(';');
-        const [name, value] = pair!.split('=');
-        expect(attrs.map((a) => a.trim().toLowerCase())).toEqual(
-          expect.arrayContaining(['httponly', 'secure', 'samesite=lax', 'path=/']),
-        );
-        if (/max-age=0/i.test(c)) this.cookies.delete(name!);
-        else this.cookies.set(name!, value!);
-      }
-      return res;
-    }
-    header() {
-      return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    }
-    async get(path: string) {
-      return this.keep(await http().get(path).set('Cookie', this.header()));
-    }
-    async post(path: string, form: Record<string, string>) {
-      return this.keep(
-        await http().post(path).set('Cookie', this.header()).type('form').send(form),
-      );
-    }
-    /** The CSRF token in a page's first form. */
-    static csrf(html: string): string {
-      return /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+  class Browser extends StaffBrowser {
+    constructor() {
+      super(() => t.app.getHttpServer());
     }
   }
 
@@ -510,23 +467,8 @@ describe('clinic dashboard', () => {
   });
 
   describe('red-flag triage', () => {
-    const sign = (params: Record<string, string>) =>
-      twilio.getExpectedTwilioSignature(fake.authToken, `${PUBLIC_URL}${INBOUND}`, params);
-    const text = (from: string, body: string) => {
-      const sid = `SM${randomBytes(16).toString('hex')}`;
-      const params = {
-        MessageSid: sid,
-        AccountSid: fake.accountSid,
-        From: from,
-        To: '+15005550006',
-        Body: body,
-      };
-      return http()
-        .post(INBOUND)
-        .type('form')
-        .set('X-Twilio-Signature', sign(params))
-        .send(new URLSearchParams(params).toString());
-    };
+    const text = (from: string, body: string) =>
+      signedTexts(() => t.app.getHttpServer(), fake, PUBLIC_URL)(from, body);
 
     it('opens an item, tells the clinic by email and on-call text, and closes it with a note', async () => {
       const c = await newClinic('Triage Clinic', { onCallPhone: '+12125550142' });

@@ -524,6 +524,7 @@ describe('data rights', () => {
         painScores: 0,
         deliveries: 0,
         deliveryErrors: 0,
+        webhookLog: 0,
       });
     });
   });
@@ -669,12 +670,14 @@ describe('data rights', () => {
         painScores: 1,
         deliveries: 2,
         deliveryErrors: 1,
+        webhookLog: 0,
       });
       expect((await scheduler.housekeeping()).purged).toEqual({
         inboundMessages: 0,
         painScores: 0,
         deliveries: 0,
         deliveryErrors: 0,
+        webhookLog: 0,
       });
 
       expect(
@@ -726,6 +729,7 @@ describe('data rights', () => {
         painScores: 0,
         deliveries: 0,
         deliveryErrors: 0,
+        webhookLog: 0,
       });
     });
   });

@@ -1250,7 +1250,13 @@ describe('mutation guards', () => {
         expired: 1,
         forgotten: 0,
         told: 0,
-        purged: { inboundMessages: 0, painScores: 0, deliveries: 0, deliveryErrors: 0 },
+        purged: {
+          inboundMessages: 0,
+          painScores: 0,
+          deliveries: 0,
+          deliveryErrors: 0,
+          webhookLog: 0,
+        },
       });
       clock.advance(120_000);
       expect(await scheduler().housekeeping()).toEqual({
@@ -1258,7 +1264,13 @@ describe('mutation guards', () => {
         expired: 0,
         forgotten: 0,
         told: 0,
-        purged: { inboundMessages: 0, painScores: 0, deliveries: 0, deliveryErrors: 0 },
+        purged: {
+          inboundMessages: 0,
+          painScores: 0,
+          deliveries: 0,
+          deliveryErrors: 0,
+          webhookLog: 0,
+        },
       });
       expect((await enrolment(paused)).status).toBe('active');
     });

@@ -50,3 +50,4 @@ export {
 } from './openapi.js';
 export { HealthRegistry, type HealthEntry } from './health-registry.js';
 export { HealthRegistryModule } from './health-registry.module.js';
+export * from './ids.js';

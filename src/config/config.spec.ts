@@ -135,6 +135,29 @@ describe('loadConfig defaults', () => {
     expect(c.publicUrl).toBe('https://drip.example');
   });
 
+  it('refuses webhooks to private networks in production unless told, and allows them elsewhere', () => {
+    const prod = {
+      NODE_ENV: 'production',
+      APP_SECRET: SECRET,
+      ADMIN_TOKEN: ADMIN,
+      PUBLIC_URL: 'https://d.example',
+    };
+    expect(loadConfig(prod).webhooks).toEqual({
+      allowPrivate: false,
+      timeoutMs: 10_000,
+      pollMs: 1_000,
+    });
+    expect(loadConfig({ ...prod, WEBHOOKS_ALLOW_PRIVATE: 'true' }).webhooks.allowPrivate).toBe(
+      true,
+    );
+    expect(loadConfig({}).webhooks.allowPrivate).toBe(true);
+    expect(loadConfig({ WEBHOOKS_ALLOW_PRIVATE: 'false' }).webhooks.allowPrivate).toBe(false);
+    expect(() => loadConfig({ WEBHOOKS_ALLOW_PRIVATE: 'yes' })).toThrow(
+      /WEBHOOKS_ALLOW_PRIVATE must be true or false/,
+    );
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '100' })).toThrow(/WEBHOOK_TIMEOUT_MS/);
+  });
+
   it('tells each role which parts to run', () => {
     expect([runsApi('api'), runsWorker('api'), runsScheduler('api')]).toEqual([true, false, false]);
     expect([runsApi('worker'), runsWorker('worker'), runsScheduler('worker')]).toEqual([

@@ -133,6 +133,14 @@ const schema = z
     // Months after which replies, pain scores and the deliveries of ended enrolments are
     // purged (docs/data-rights.md). Unset: kept.
     RETENTION_MONTHS: int(1, 1_200).optional(),
+    // Outbound webhooks (docs/webhooks.md). Private networks and http:// endpoints are
+    // refused in production unless this is true; allowed by default elsewhere.
+    WEBHOOKS_ALLOW_PRIVATE: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
+    WEBHOOK_TIMEOUT_MS: int(500, 60_000).default(10_000),
+    WEBHOOK_POLL_MS: int(50, 60_000).default(1_000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -230,6 +238,8 @@ export interface AppConfig {
   };
   /** Purge personal data older than this many months (see RetentionService); undefined: keep. */
   retentionMonths?: number;
+  /** Outbound webhooks: private networks allowed (dev/test), post timeout, idle poll. */
+  webhooks: { allowPrivate: boolean; timeoutMs: number; pollMs: number };
   logLevel: string;
 }
 
@@ -301,6 +311,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       workerLockMs: e.WORKER_LOCK_MS,
     },
     retentionMonths: e.RETENTION_MONTHS,
+    webhooks: {
+      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      pollMs: e.WEBHOOK_POLL_MS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

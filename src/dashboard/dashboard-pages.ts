@@ -6,7 +6,8 @@ import { TemplateError } from '../campaigns/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import type { StaffCaller } from '../clinics/index.js';
 
-export type DashboardSection = 'overview' | 'patients' | 'triage' | 'imports' | 'audit' | 'staff';
+export type DashboardSection =
+  'overview' | 'patients' | 'triage' | 'imports' | 'audit' | 'staff' | 'webhooks';
 
 /**
  * The dashboard's pages: templates/dashboard/*.hbs inside its own layout (navigation, who is
@@ -68,6 +69,7 @@ export class DashboardPages {
               ? [
                   ['audit', '/clinic/audit', 'Audit log'],
                   ['staff', '/clinic/staff', 'Staff'],
+                  ['webhooks', '/clinic/webhooks', 'Webhooks'],
                 ]
               : []),
           ] as const

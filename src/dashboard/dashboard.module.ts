@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { ClinicWebhooksModule } from '../clinic-webhooks/index.js';
 import { ClinicsModule } from '../clinics/index.js';
 import { DataRightsModule } from '../data-rights/index.js';
 import { DeliveryModule } from '../delivery/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { OutcomesModule, TriageModule } from '../outcomes/index.js';
 import { DashboardController } from './dashboard.controller.js';
+import { DashboardWebhooksController } from './dashboard-webhooks.controller.js';
 import { DashboardImports } from './dashboard-imports.js';
 import { DashboardPages } from './dashboard-pages.js';
 import { DashboardErrorFilter } from './dashboard.filter.js';
@@ -19,6 +21,7 @@ import { SignInController } from './sign-in.controller.js';
 @Module({
   imports: [
     CampaignsModule,
+    ClinicWebhooksModule,
     ClinicsModule,
     DataRightsModule,
     DeliveryModule,
@@ -26,7 +29,7 @@ import { SignInController } from './sign-in.controller.js';
     OutcomesModule,
     TriageModule,
   ],
-  controllers: [SignInController, DashboardController],
+  controllers: [SignInController, DashboardController, DashboardWebhooksController],
   providers: [DashboardPages, DashboardService, DashboardImports, DashboardErrorFilter],
 })
 export class DashboardModule {}

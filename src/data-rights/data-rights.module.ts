@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WebhookOutboxModule } from '../webhook-outbox/index.js';
 import { ClinicDirectoryModule, ClinicsModule } from '../clinics/index.js';
 import { DeliveriesModule } from '../deliveries/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
@@ -20,6 +21,7 @@ import { RetentionModule } from './retention.module.js';
     InboundStoreModule,
     RetentionModule,
     SubscribersModule,
+    WebhookOutboxModule,
   ],
   providers: [DataRightsService],
   exports: [DataRightsService],

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { WebhookOutboxRecords } from '../webhook-outbox/index.js';
 import {
   AuditService,
   ClinicsRepository,
@@ -68,6 +69,7 @@ export class DataRightsService {
     private readonly clinics: ClinicsRepository,
     private readonly audit: AuditService,
     private readonly staff: StaffRepository,
+    private readonly webhookRecords: WebhookOutboxRecords,
   ) {}
 
   /**
@@ -319,6 +321,7 @@ export class DataRightsService {
     await this.audit.scrubPatient(tx, null, ids, eids);
     const phones = rows.map((r) => r.phone).filter((p): p is string => Boolean(p));
     await this.inbound.deleteOfPerson(tx, ids, phones);
+    await this.webhookRecords.forgetEnrollments(tx, eids);
     const deleted = await this.enrollments.deleteEnded(tx, eids);
     await this.subscribers.deletePerson(tx, rows[0]!.person_id);
     const clinics = onlyClinic ? [onlyClinic] : unique(enrolments.map((e) => e.clinic_id));
@@ -358,6 +361,7 @@ export class DataRightsService {
     await this.audit.scrubPatient(tx, clinicId, ids, eids);
     await this.outcomes.deleteClinicPainScores(tx, ids, clinicId);
     await this.subscribers.deleteClinicConsent(tx, ids, clinicId);
+    await this.webhookRecords.forgetEnrollments(tx, eids);
     const deleted = await this.enrollments.deleteEnded(tx, eids);
     // The clinic's word no longer enrols them (ClinicEnrollmentsService refuses an address
     // whose last event with the clinic is `withdrawn`); the person's own signup still does.

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { WEBHOOK_LOG_DAYS, WebhookOutboxRecords } from '../webhook-outbox/index.js';
 import { Clock } from '../common/index.js';
+import { DB, type Db } from '../database/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { DeliveriesRepository } from '../deliveries/index.js';
 import { InboundRepository } from '../webhooks/index.js';
@@ -19,6 +21,8 @@ export interface RetentionResult {
   deliveries: number;
   /** Error texts of the final deliveries that are kept, replaced by a fixed note. */
   deliveryErrors: number;
+  /** Finished webhook deliveries past WEBHOOK_LOG_DAYS (purged whatever RETENTION_MONTHS says). */
+  webhookLog: number;
 }
 
 export const NOTHING_PURGED: RetentionResult = {
@@ -26,6 +30,7 @@ export const NOTHING_PURGED: RetentionResult = {
   painScores: 0,
   deliveries: 0,
   deliveryErrors: 0,
+  webhookLog: 0,
 };
 
 /**
@@ -43,6 +48,8 @@ export class RetentionService {
     private readonly deliveries: DeliveriesRepository,
     private readonly inbound: InboundRepository,
     private readonly outcomes: OutcomeRecordsRepository,
+    private readonly webhookRecords: WebhookOutboxRecords,
+    @Inject(DB) private readonly db: Db,
   ) {}
 
   /** The moment before which data is purged, or null when retention is off. */
@@ -55,9 +62,14 @@ export class RetentionService {
   }
 
   async purge(): Promise<RetentionResult> {
+    const logBefore = new Date(this.clock.now().getTime() - WEBHOOK_LOG_DAYS * 86_400_000);
+    const webhookLog = await batches((n) =>
+      this.webhookRecords.purgeFinished(this.db, logBefore, n),
+    );
     const before = this.cutoff();
-    if (!before) return { ...NOTHING_PURGED };
+    if (!before) return { ...NOTHING_PURGED, webhookLog };
     const result: RetentionResult = {
+      webhookLog,
       inboundMessages: await batches((n) => this.inbound.purgeBefore(before, n)),
       painScores: await batches((n) => this.outcomes.purgePainScores(before, n)),
       deliveries: await batches((n) => this.deliveries.purgeEnded(before, n)),

@@ -352,7 +352,48 @@ export interface ImportRowsTable {
   error: string | null;
 }
 
+export type WebhookEventType =
+  | 'enrollment.confirmed'
+  | 'enrollment.completed'
+  | 'enrollment.opted_out'
+  | 'pain_score.received'
+  | 'red_flag.raised';
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+/** A clinic's outbound webhook endpoint (src/clinic-webhooks). */
+export interface WebhookEndpointsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  url: string;
+  description: string | null;
+  events: WebhookEventType[];
+  secret: string;
+  created_at: AutoTimestamp;
+  disabled_at: NullableTimestamp;
+}
+
+/** One event for one endpoint: the outbox row, then its delivery log. */
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  endpoint_id: string;
+  clinic_id: string;
+  event_id: string;
+  event_type: WebhookEventType;
+  enrollment_id: string | null;
+  payload: unknown;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string, Date | string>;
+  last_attempt_at: NullableTimestamp;
+  response_status: number | null;
+  last_error: string | null;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  delivered_at: NullableTimestamp;
+}
+
 export interface Database {
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   staff_users: StaffUsersTable;
   login_tokens: LoginTokensTable;
   staff_sessions: StaffSessionsTable;
@@ -382,4 +423,6 @@ export type Clinic = Selectable<ClinicsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type StaffUser = Selectable<StaffUsersTable>;
 export type TriageItem = Selectable<TriageItemsTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
 export type ImportJob = Selectable<ImportJobsTable>;

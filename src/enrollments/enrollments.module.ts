@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { WebhookOutboxModule } from '../webhook-outbox/index.js';
 import { DeliveriesModule } from '../deliveries/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { EnrollmentsRepository } from './enrollments.repository.js';
@@ -9,7 +10,7 @@ import { OptOutService } from './opt-out.service.js';
 import { SafetyService } from './safety.service.js';
 
 @Module({
-  imports: [CampaignsModule, DeliveriesModule, SubscribersModule],
+  imports: [CampaignsModule, DeliveriesModule, SubscribersModule, WebhookOutboxModule],
   providers: [
     EnrollmentsRepository,
     EnrollmentLifecycle,

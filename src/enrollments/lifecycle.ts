@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CampaignsService, type Campaign } from '../campaigns/index.js';
+import { enrollmentData, WebhookOutbox } from '../webhook-outbox/index.js';
 import { Clock, conflict, invalid } from '../common/index.js';
 import type {
   CancelReason,
@@ -88,7 +89,25 @@ export class EnrollmentLifecycle {
     private readonly subscribers: SubscribersRepository,
     private readonly campaigns: CampaignsService,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookOutbox,
   ) {}
+
+  /** A clinic enrolment's event for the clinic's webhooks, in the change's own transaction. */
+  private async announce(
+    tx: Tx,
+    e: Enrollment,
+    type: 'enrollment.confirmed' | 'enrollment.completed' | 'enrollment.opted_out',
+    extra: Record<string, unknown> = {},
+  ): Promise<Enrollment> {
+    if (e.clinic_id)
+      await this.webhooks.emit(tx, {
+        clinicId: e.clinic_id,
+        type,
+        enrollmentId: e.id,
+        data: { ...enrollmentData(e), ...extra },
+      });
+    return e;
+  }
 
   campaignOf(id: string): Campaign {
     const campaign = this.campaigns.get(id);
@@ -253,12 +272,16 @@ export class EnrollmentLifecycle {
    * a safety hold is enrolled paused instead, to start when the hold is lifted.
    */
   async confirm(tx: Tx, e: Enrollment): Promise<Enrollment> {
-    if (await this.subscribers.holdOf(e.subscriber_id, tx)) return this.heldBack(tx, e, 'confirm');
-    const campaign = this.campaignOf(e.campaign_id);
-    return this.move(tx, e, 'confirm', {
-      status: 'active',
-      next_send_at: firstSendAt(this.clock.now(), scheduleContextOf(e, campaign)),
-    });
+    const confirmed = (await this.subscribers.holdOf(e.subscriber_id, tx))
+      ? await this.heldBack(tx, e, 'confirm')
+      : await this.move(tx, e, 'confirm', {
+          status: 'active',
+          next_send_at: firstSendAt(
+            this.clock.now(),
+            scheduleContextOf(e, this.campaignOf(e.campaign_id)),
+          ),
+        });
+    return this.announce(tx, confirmed, 'enrollment.confirmed');
   }
 
   /**
@@ -288,17 +311,23 @@ export class EnrollmentLifecycle {
    * Resumes a paused enrolment at its kept step, or completes it when nothing is left. One
    * paused for a warning sign is refused unless the caller is lifting the safety hold.
    */
-  resume(tx: Tx, e: Enrollment, opts: { liftingSafetyHold?: boolean } = {}): Promise<Enrollment> {
-    if (e.status === 'active') return Promise.resolve(e);
+  async resume(
+    tx: Tx,
+    e: Enrollment,
+    opts: { liftingSafetyHold?: boolean } = {},
+  ): Promise<Enrollment> {
+    if (e.status === 'active') return e;
     check('resume', e.status, 'active');
     if (e.pause_reason === 'safety' && !opts.liftingSafetyHold) throw safetyHeld();
     const campaign = this.campaignOf(e.campaign_id);
-    if (e.step >= campaign.steps.length)
-      return this.move(tx, e, 'resume', {
+    if (e.step >= campaign.steps.length) {
+      const done = await this.move(tx, e, 'resume', {
         status: 'completed',
         next_send_at: null,
         pause_reason: null,
       });
+      return this.announce(tx, done, 'enrollment.completed', { steps: done.step });
+    }
     return this.move(tx, e, 'resume', {
       status: 'active',
       next_send_at: resumeSendAt(this.clock.now(), e.step, scheduleContextOf(e, campaign)),
@@ -313,19 +342,23 @@ export class EnrollmentLifecycle {
     if (reason === 'stop') {
       // START may restart it: withdraw what was queued and keep that step, as pause does.
       const withdrawn = await this.deliveries.withdrawQueued(tx, e.id);
-      return this.move(tx, e, 'cancel', {
+      const stopped = await this.move(tx, e, 'cancel', {
         status: 'cancelled',
         ...waitAgainFor(e, withdrawn),
         next_send_at: null,
         cancel_reason: reason,
       });
+      return this.announce(tx, stopped, 'enrollment.opted_out', { reason });
     }
     await this.deliveries.skipQueued(tx, e.id, `cancelled: ${reason}`);
-    return this.move(tx, e, 'cancel', {
+    const cancelled = await this.move(tx, e, 'cancel', {
       status: 'cancelled',
       next_send_at: null,
       cancel_reason: reason,
     });
+    return reason === 'unsubscribe'
+      ? this.announce(tx, cancelled, 'enrollment.opted_out', { reason })
+      : cancelled;
   }
 
   /**
@@ -409,9 +442,12 @@ export class EnrollmentLifecycle {
   }
 
   /** A scheduler pass's advances (see advance.ts), for enrolments it claimed while active. */
-  advance(tx: Tx, advances: EnrollmentAdvance[]): Promise<void> {
+  async advance(tx: Tx, advances: EnrollmentAdvance[]): Promise<void> {
     for (const a of advances) check('advance', 'active', a.status);
-    return this.enrollments.advanceMany(tx, advances, TRANSITIONS.advance.from);
+    await this.enrollments.advanceMany(tx, advances, TRANSITIONS.advance.from);
+    // Rare (once per programme), so a batch without one costs nothing more.
+    const done = advances.filter((a) => a.status === 'completed').map((a) => a.id);
+    await this.webhooks.emitCompleted(tx, done);
   }
 
   /**

@@ -11,6 +11,12 @@ export interface TriageCounts {
   oldestSeconds: number;
 }
 
+/** Outbound webhook deliveries waiting, and the oldest one's age. */
+export interface WebhookBacklog {
+  pending: number;
+  oldestSeconds: number;
+}
+
 /** Prometheus metrics of this process. */
 @Injectable()
 export class MetricsService {
@@ -50,6 +56,15 @@ export class MetricsService {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  private readonly webhookAttempts = new Counter({
+    name: 'selfcare_webhook_attempts_total',
+    help:
+      'Outbound webhook posts by this process: delivered (2xx), retry (failed; tried again ' +
+      'later) and failed (its last attempt failed; the clinic can send it again)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private webhookSource: (() => Promise<WebhookBacklog>) | undefined;
   private unresolvedSource: (() => Promise<number>) | undefined;
   private pausedSource: (() => Promise<Record<string, boolean>>) | undefined;
   private triageSource: (() => Promise<TriageCounts>) | undefined;
@@ -59,6 +74,25 @@ export class MetricsService {
     const unresolved = () => this.unresolvedSource?.();
     const paused = () => this.pausedSource?.();
     const triage = () => this.triageSource?.();
+    const webhooks = () => this.webhookSource?.();
+    new Gauge({
+      name: 'selfcare_webhook_pending',
+      help: 'Outbound webhook deliveries waiting for a first or later attempt, across clinics',
+      registers: [this.registry],
+      async collect() {
+        const b = await Promise.resolve(webhooks()).catch(() => undefined);
+        if (b) this.set(b.pending);
+      },
+    });
+    new Gauge({
+      name: 'selfcare_webhook_oldest_pending_seconds',
+      help: 'Age of the oldest outbound webhook delivery still pending (0: none)',
+      registers: [this.registry],
+      async collect() {
+        const b = await Promise.resolve(webhooks()).catch(() => undefined);
+        if (b) this.set(b.oldestSeconds);
+      },
+    });
     new Gauge({
       name: 'selfcare_triage_open_items',
       help:
@@ -119,6 +153,10 @@ export class MetricsService {
     this.reenqueued.inc({ channel }, n);
   }
 
+  webhookAttempt(result: 'delivered' | 'retry' | 'failed'): void {
+    this.webhookAttempts.inc({ result });
+  }
+
   smsRefused(reason: 'number' | 'prefix' | 'hourly-cap'): void {
     this.smsRefusals.inc({ reason });
   }
@@ -127,7 +165,9 @@ export class MetricsService {
     unresolved?: () => Promise<number>;
     paused?: () => Promise<Record<string, boolean>>;
     triage?: () => Promise<TriageCounts>;
+    webhooks?: () => Promise<WebhookBacklog>;
   }): void {
+    this.webhookSource = s.webhooks ?? this.webhookSource;
     this.triageSource = s.triage ?? this.triageSource;
     this.unresolvedSource = s.unresolved ?? this.unresolvedSource;
     this.pausedSource = s.paused ?? this.pausedSource;

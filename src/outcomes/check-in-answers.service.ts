@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CampaignsService, PAIN_SCALE, ratingByKey, ratingOf } from '../campaigns/index.js';
 import { Clock, invalid, notFound } from '../common/index.js';
-import type { PainScoreKind, Tx } from '../database/index.js';
+import { WebhookOutbox } from '../webhook-outbox/index.js';
+import { Transactions, type PainScoreKind, type Tx } from '../database/index.js';
 import { LinksService, SenderResolver, type OutcomeTarget } from '../links/index.js';
 import { OutcomesRepository, type AnswerResult } from './outcomes.repository.js';
 
@@ -48,6 +49,8 @@ export class CheckInAnswers {
     private readonly senders: SenderResolver,
     private readonly campaigns: CampaignsService,
     private readonly clock: Clock,
+    private readonly transactions: Transactions,
+    private readonly webhooks: WebhookOutbox,
   ) {}
 
   /** What the link would answer. Records nothing: mail scanners fetch links. */
@@ -67,7 +70,7 @@ export class CheckInAnswers {
   async answer(token: string, formValue: unknown): Promise<CheckInAnswered> {
     const { target, delivery } = await this.open(token);
     const value = target.value ?? parseValue(target.kind, formValue);
-    const result = await this.repo.saveAnswer({
+    const answer = {
       kind: target.kind,
       score: value,
       source: delivery.channel === 'email' ? 'email-link' : 'sms-link',
@@ -75,6 +78,11 @@ export class CheckInAnswers {
       enrollmentId: delivery.enrollmentId,
       clinicId: delivery.clinicId,
       deliveryId: delivery.deliveryId,
+    };
+    const result = await this.transactions.run(async (tx) => {
+      const saved = await this.repo.saveAnswer(answer, tx);
+      if (saved !== 'unchanged') await this.announce(tx, answer);
+      return saved;
     });
     this.logger.log(
       {
@@ -121,19 +129,49 @@ export class CheckInAnswers {
         this.clock.now().getTime() - last.sentAt.getTime() <= SMS_ANSWER_WINDOW_MS;
       if (asked) deliveryId = last.id;
     }
-    await this.repo.saveAnswer(
-      {
-        kind: 'nprs',
-        score: r.score,
-        source: 'sms',
-        subscriberId: r.subscriberId,
-        enrollmentId: r.enrollmentId,
-        clinicId,
-        deliveryId,
-        inboundMessageId: r.inboundMessageId,
+    const answer = {
+      kind: 'nprs' as const,
+      score: r.score,
+      source: 'sms',
+      subscriberId: r.subscriberId,
+      enrollmentId: r.enrollmentId,
+      clinicId,
+      deliveryId,
+      inboundMessageId: r.inboundMessageId,
+    };
+    if ((await this.repo.saveAnswer(answer, tx)) !== 'unchanged') await this.announce(tx, answer);
+  }
+
+  /** pain_score.received for the clinic's webhooks, in the answer's own transaction. */
+  private async announce(
+    tx: Tx,
+    a: {
+      kind: PainScoreKind;
+      score: number;
+      source: string;
+      enrollmentId: string | null;
+      clinicId: string | null;
+      deliveryId: string | null;
+    },
+  ): Promise<void> {
+    if (!a.clinicId || !a.enrollmentId) return;
+    const ref = await this.repo.enrollmentRef(a.enrollmentId, tx);
+    await this.webhooks.emit(tx, {
+      clinicId: a.clinicId,
+      type: 'pain_score.received',
+      enrollmentId: a.enrollmentId,
+      data: {
+        enrollmentId: a.enrollmentId,
+        externalId: ref?.externalId ?? null,
+        campaignId: ref?.campaignId ?? null,
+        // nprs: 0-10 pain; groc: rating of change, -3 (much worse) to +3 (much better)
+        scale: a.kind,
+        score: a.score,
+        answer: answerLabel(a.kind, a.score),
+        source: a.source,
+        checkInId: a.deliveryId,
       },
-      tx,
-    );
+    });
   }
 
   private async open(token: string) {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/index.js';
+import { WebhookOutboxModule } from '../webhook-outbox/index.js';
 import { EnrollmentsModule } from '../enrollments/index.js';
 import { SubscribersModule } from '../subscribers/index.js';
 import { LinksModule } from '../links/index.js';
@@ -21,7 +22,14 @@ import { TriageModule } from './triage.module.js';
  * docs/outcomes.md); nothing here runs in a worker.
  */
 @Module({
-  imports: [CampaignsModule, EnrollmentsModule, LinksModule, SubscribersModule, TriageModule],
+  imports: [
+    CampaignsModule,
+    EnrollmentsModule,
+    LinksModule,
+    SubscribersModule,
+    TriageModule,
+    WebhookOutboxModule,
+  ],
   controllers: [CheckInController, TriageReportController],
   // PagesService renders templates/pages; a provider of its own here, as signup's is private.
   providers: [

@@ -217,6 +217,19 @@ export class OutcomesRepository {
     return row.inserted ? 'recorded' : 'replaced';
   }
 
+  /** What a webhook event says of an enrolment. */
+  async enrollmentRef(
+    enrollmentId: string,
+    tx: Tx,
+  ): Promise<{ externalId: string | null; campaignId: string } | undefined> {
+    const row = await tx
+      .selectFrom('enrollments')
+      .select(['external_id', 'campaign_id'])
+      .where('id', '=', enrollmentId)
+      .executeTakeFirst();
+    return row && { externalId: row.external_id, campaignId: row.campaign_id };
+  }
+
   /** An enrolment's campaign and clinic, for a text reply's score. */
   async enrollmentForReply(
     enrollmentId: string,

@@ -22,9 +22,22 @@ export class TriageRepository {
     tx: Tx,
     personId: string,
     since: Date,
-  ): Promise<{ clinic_id: string; enrollment_id: string; subscriber_id: string }[]> {
-    const { rows } = await sql<{ clinic_id: string; enrollment_id: string; subscriber_id: string }>`
-      SELECT DISTINCT ON (e.clinic_id) e.clinic_id, e.id AS enrollment_id, e.subscriber_id
+  ): Promise<
+    {
+      clinic_id: string;
+      enrollment_id: string;
+      subscriber_id: string;
+      external_id: string | null;
+    }[]
+  > {
+    const { rows } = await sql<{
+      clinic_id: string;
+      enrollment_id: string;
+      subscriber_id: string;
+      external_id: string | null;
+    }>`
+      SELECT DISTINCT ON (e.clinic_id) e.clinic_id, e.id AS enrollment_id, e.subscriber_id,
+             e.external_id
         FROM enrollments e
         JOIN subscribers s ON s.id = e.subscriber_id
        WHERE s.person_id = ${personId}

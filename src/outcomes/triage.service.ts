@@ -6,6 +6,7 @@ import {
   StaffRepository,
   type AuditActor,
 } from '../clinics/index.js';
+import { WebhookOutbox } from '../webhook-outbox/index.js';
 import { Clock, escapeHtml, conflict, invalid, notFound, safeError } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Transactions, type Subscriber, type TriageItem, type Tx } from '../database/index.js';
@@ -78,6 +79,7 @@ export class TriageService implements OnModuleInit {
     private readonly sms: SmsChannel,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookOutbox,
   ) {}
 
   onModuleInit(): void {
@@ -121,6 +123,20 @@ export class TriageService implements OnModuleInit {
         },
         tx,
       );
+      await this.webhooks.emit(tx, {
+        clinicId: c.clinic_id,
+        type: 'red_flag.raised',
+        enrollmentId: c.enrollment_id,
+        data: {
+          triageItemId: item.id,
+          enrollmentId: c.enrollment_id,
+          externalId: c.external_id,
+          source: report.source,
+          signs: report.signs,
+          // The patient is paused; the item waits in the triage queue for a note.
+          triageUrl: `${this.config.publicUrl}/clinic/triage`,
+        },
+      });
       items.push(item);
     }
     return items;

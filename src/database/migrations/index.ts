@@ -8,6 +8,7 @@ import * as m0006 from './0006-clinics.js';
 import * as m0007 from './0007-staff-and-triage.js';
 import * as m0008 from './0008-imports.js';
 import * as m0009 from './0009-outcomes.js';
+import * as m0010 from './0010-clinic-webhooks.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the build needs no file globbing. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-staff-and-triage': m0007,
   '0008-imports': m0008,
   '0009-outcomes': m0009,
+  '0010-clinic-webhooks': m0010,
 };
