@@ -3,6 +3,7 @@ import {
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
+  type OnModuleDestroy,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Clock, reportIfConnectionError, safeError } from '../common/index.js';
@@ -33,6 +34,8 @@ const RETRY_AFTER_CAP_MS = 3_600_000;
 /** Deliveries one pass claims, and how many posts run at once. */
 const BATCH = 50;
 const PARALLEL = 8;
+/** How long shutdown waits for a pass in flight. */
+const SHUTDOWN_WAIT_MS = 3_000;
 
 /** When the next attempt is due after failed attempt number `attempt` (1-based). */
 export function nextAttemptAfter(
@@ -144,7 +147,9 @@ const hostOf = (url: string): string => {
 
 /** Runs WebhookSender passes in a worker process: at once while work is due, else every second. */
 @Injectable()
-export class WebhookSenderLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WebhookSenderLoop
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(WebhookSenderLoop.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -179,9 +184,25 @@ export class WebhookSenderLoop implements OnApplicationBootstrap, BeforeApplicat
     }, delay);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Shutdown starts: no new pass (see WorkersService.onModuleDestroy). */
+  onModuleDestroy(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+  }
+
+  /**
+   * Waits a little for the pass in flight; past that, its claimed rows simply fall due again
+   * when their lease ends (posts are at least once anyway).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.onModuleDestroy();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.running,
+      new Promise((r) => {
+        timer = setTimeout(r, SHUTDOWN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }

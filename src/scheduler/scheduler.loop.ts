@@ -4,6 +4,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { SchedulerService } from './scheduler.service.js';
@@ -14,7 +15,9 @@ const HOUSEKEEPING_EVERY_PASSES = 15;
 
 /** Runs a scheduler pass every SCHEDULER_INTERVAL_MS, never two at once in this process. */
 @Injectable()
-export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class SchedulerLoop
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(SchedulerLoop.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -56,9 +59,14 @@ export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Shutdown starts: no new pass, whatever other modules' shutdown hooks wait for. */
+  onModuleDestroy(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.onModuleDestroy();
     await this.running;
   }
 }

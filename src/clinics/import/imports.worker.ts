@@ -3,6 +3,7 @@ import {
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
+  type OnModuleDestroy,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
@@ -25,11 +26,14 @@ const CONCURRENCY = 2;
  * next worker resumes it after its checkpoint. It runs at start-up and every 15 s.
  */
 @Injectable()
-export class ImportsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ImportsWorker
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(ImportsWorker.name);
   private worker: Worker | undefined;
   private connection: Redis | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -94,11 +98,17 @@ export class ImportsWorker implements OnApplicationBootstrap, BeforeApplicationS
     return stale.length;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Shutdown starts: take no new import and stop the running one at its next checkpoint. */
+  onModuleDestroy(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.processor.stop();
-    await this.worker?.close();
+    this.closing ??= this.worker?.close();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.onModuleDestroy();
+    await this.closing;
     this.connection?.disconnect();
   }
 }
