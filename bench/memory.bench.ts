@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { loadConfig } from '../src/config/index.js';
-import { JobName, QueueName, QueuesService, type DeliveryJobRef } from '../src/delivery/index.js';
+import {
+  JobName,
+  QueueName,
+  QueuesService,
+  WORKER_KEEP,
+  type DeliveryJobRef,
+} from '../src/delivery/index.js';
 import { createRedis } from '../src/delivery/redis.js';
 import { deleteKeys, median, usedMemory, type BenchContext, type Figure } from './harness.js';
 
 /**
  * Redis memory per waiting delivery job: K jobs enqueued by the app's QueuesService (its job
- * options included) with no worker on the prefix, against bare BullMQ jobs with the same
- * payload and id and no options.
+ * options included) with no worker on the prefix, against bare BullMQ jobs: the delivery id
+ * as job id, no data and no options (the least a queue of deliveries can hold). Then a
+ * worker with the app's keep settings drains each queue, and what is left over is noted.
  */
 export async function benchMemory(
   ctx: BenchContext,
@@ -40,7 +47,7 @@ export async function benchMemory(
           await queue.addBulk(
             list.slice(i, i + 1000).map((d) => ({
               name: JobName.SendDelivery,
-              data: { deliveryId: d.id, clinicId: d.clinicId },
+              data: {},
               opts: { jobId: d.id },
             })),
           );
@@ -62,6 +69,12 @@ export async function benchMemory(
   // A job hash whose fields all fit hash-max-listpack-value stays a compact listpack.
   const limit = (await ctx.redis.config('GET', 'hash-max-listpack-value'))[1];
   ctx.notes.push(
+    `redis: after a drain (worker keep settings: ${JSON.stringify(WORKER_KEEP)}), used_memory is ` +
+      `${median(app.map((x) => x.leftAfterDrain))} B above where it started for the app's jobs ` +
+      `(bare: ${median(bare.map((x) => x.leftAfterDrain))} B), against ` +
+      `${Math.round(median(app.map((x) => x.perJob)) * k)} B while the ${k} jobs waited`,
+  );
+  ctx.notes.push(
     `redis: one app job hash is ${app[0]!.encoding}, ${app[0]!.usage} B (longest field ${app[0]!.longestField} B); ` +
       `a bare one is ${bare[0]!.encoding}, ${bare[0]!.usage} B (longest field ${bare[0]!.longestField} B); ` +
       `hash-max-listpack-value is ${limit}`,
@@ -74,7 +87,7 @@ export async function benchMemory(
         figure: median(app.map((x) => x.perJob)),
         unit: 'B',
         baseline: median(bare.map((x) => x.perJob)),
-        baselineWhat: 'bare BullMQ job, same payload and id, no job options',
+        baselineWhat: 'bare BullMQ job: the delivery id as job id, no data, no options',
         samples: app.map((x) => x.perJob),
         baselineSamples: bare.map((x) => x.perJob),
         note: 'INFO memory used_memory delta / K',
@@ -89,6 +102,8 @@ interface Sample {
   encoding: string;
   usage: number;
   longestField: number;
+  /** used_memory after a worker drained the queue, minus before the jobs were added. */
+  leftAfterDrain: number;
 }
 
 async function measure(
@@ -113,6 +128,25 @@ async function measure(
   const encoding = String(await ctx.redis.object('ENCODING', key));
   const usage = Number(await ctx.redis.memory('USAGE', key));
   const fields = Object.values(await ctx.redis.hgetall(key));
+  // Drain with a do-nothing worker that keeps what the app's workers keep.
+  const connection = createRedis(ctx.redisUrl);
+  const worker = new Worker(queue.name, async () => undefined, {
+    connection,
+    prefix: queue.opts.prefix,
+    concurrency: 100,
+    ...WORKER_KEEP,
+  });
+  const closeWorker = ctx.cleanup.add(`close the ${prefix} drain worker`, async () => {
+    await worker.close();
+    connection.disconnect();
+  });
+  for (;;) {
+    const c = await queue.getJobCounts('waiting', 'active', 'completed');
+    if (c.waiting === 0 && c.active === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await closeWorker();
+  const drained = await usedMemory(ctx.redis);
   await close();
   await dropKeys();
   return {
@@ -120,5 +154,6 @@ async function measure(
     encoding,
     usage,
     longestField: Math.max(...fields.map((v) => Buffer.byteLength(v))),
+    leftAfterDrain: drained - before,
   };
 }

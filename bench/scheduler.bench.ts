@@ -159,7 +159,7 @@ async function rawAddBulk(ctx: BenchContext, prefix: string, n: number): Promise
     const id = randomUUID();
     return {
       name: JobName.SendDelivery,
-      data: { deliveryId: id, clinicId: null },
+      data: { clinicId: null },
       opts: { jobId: id },
     };
   });

@@ -303,15 +303,14 @@ describe('messages of a clinic’s patients carry the clinic’s branding', () =
     expect(texts[1]!.body).toMatch(/^Day 2: /);
   });
 
-  it('carries the clinic id beside the delivery id in every job the scheduler adds', async () => {
+  it('carries the clinic id in every job the scheduler adds, whose id is the delivery id', async () => {
     const expected = new Map<string, string | null>();
     for (const [key, id] of Object.entries(ids))
       for (const d of await deliveriesOf(tdb.db, id))
         expected.set(d.id, key.startsWith('clinic') ? riverside : null);
     const added = jobs.filter((j) => expected.has(j.deliveryId));
     expect(new Set(added.map((j) => j.deliveryId))).toEqual(new Set(expected.keys()));
-    for (const j of added)
-      expect(j.data).toEqual({ deliveryId: j.deliveryId, clinicId: expected.get(j.deliveryId) });
+    for (const j of added) expect(j.data).toEqual({ clinicId: expected.get(j.deliveryId) });
   });
 
   /** An enrolment that is live but never due, and one queued delivery of it, without a job. */
@@ -358,7 +357,7 @@ describe('messages of a clinic’s patients carry the clinic’s branding', () =
       () => jobs.find((j) => j.deliveryId === lost.deliveryId),
       'the re-added job',
     );
-    expect(readded.data).toEqual({ deliveryId: lost.deliveryId, clinicId: riverside });
+    expect(readded.data).toEqual({ clinicId: riverside });
     const mail = await waitFor(() => mailsTo(smtp, lost.address)[0], 'the re-added message');
     expect(mail.from?.value[0]?.name).toBe('Riverside Chiropractic');
   });
@@ -375,7 +374,7 @@ describe('messages of a clinic’s patients carry the clinic’s branding', () =
       () => jobs.find((j) => j.deliveryId === died.deliveryId),
       'the requeued job',
     );
-    expect(requeued.data).toEqual({ deliveryId: died.deliveryId, clinicId: riverside });
+    expect(requeued.data).toEqual({ clinicId: riverside });
     const text = await waitFor(() => textsTo(died.address)[0], 'the text sent again');
     expect(text.from).toBe(RIVERSIDE.sms_from);
   });

@@ -59,7 +59,8 @@ export class SendProcessor {
   }
 
   async process(job: SendJob, token: string | undefined, worker: Worker): Promise<SendOutcome> {
-    const { deliveryId } = job.data;
+    // The job id is the delivery id (older jobs also carried it in their data).
+    const deliveryId = job.data.deliveryId ?? job.id!;
     let d: DeliveryForSend | undefined;
     try {
       d = await this.deliveries.claim(deliveryId, this.config.delivery.leaseMs);
@@ -231,24 +232,26 @@ export class SendProcessor {
         );
         return this.delay(job, token, d.checkAt ?? this.clock.now());
       case 'retry': {
-        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        // Counted on the delivery (attempts spent on this recipient), not on the job: a job
+        // the reconciler re-adds starts at zero, the delivery does not.
+        const lastAttempt = d.attempts >= this.config.sendAttempts;
         if (lastAttempt) {
-          const reason = `gave up after ${job.attemptsMade + 1} attempts: ${e.message}`;
+          const reason = `gave up after ${d.attempts} attempts: ${e.message}`;
           await this.record(() => this.deliveries.markFailed(d.id, reason, d.attempts));
           this.metrics.delivery(d.channel, 'failed');
           this.logger.warn({ ...log, error: e.message }, 'send failed; out of attempts');
           throw new UnrecoverableError(reason);
         }
-        const backoff = this.config.sendBackoffMs * 2 ** job.attemptsMade;
+        const backoff = this.config.sendBackoffMs * 2 ** (d.attempts - 1);
         const retryAt = new Date(this.clock.now().getTime() + backoff);
         await this.record(() =>
           this.deliveries.markRetrying(d.id, d.attempts, e.message, this.checkAfter(retryAt)),
         );
         this.logger.warn(
-          { ...log, error: e.message, attempt: job.attemptsMade + 1 },
+          { ...log, error: e.message, attempt: d.attempts },
           'send failed; will retry',
         );
-        throw e;
+        return this.delay(job, token, retryAt);
       }
     }
   }

@@ -3,6 +3,7 @@ import {
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
+  type OnModuleDestroy,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
@@ -11,7 +12,7 @@ import { EmailChannel, SendError, SmsChannel } from '../channels/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { ChannelFaults } from './channel-faults.js';
 import { ConfirmationProcessor } from './confirmation.processor.js';
-import { JobName, QueueName } from './jobs.js';
+import { JobName, QueueName, WORKER_KEEP } from './jobs.js';
 import { createRedis } from './redis.js';
 import { SendProcessor } from './send.processor.js';
 import { safeError, reportIfConnectionError } from '../common/index.js';
@@ -23,13 +24,16 @@ const CLOSE_GRACE_MS = 10_000;
 
 /** Runs the BullMQ workers of this process (ROLE=worker or all), and probes paused channels. */
 @Injectable()
-export class WorkersService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WorkersService
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(WorkersService.name);
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   /** Every job name has exactly one handler; the type makes a missing one a compile error. */
   private readonly handlers: Record<JobName, Handler>;
   private probeTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<unknown> | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -74,6 +78,7 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
           // A job whose worker died is simply run again: the delivery's lease, not BullMQ,
           // decides whether anything is sent. So stalls never fail a job.
           maxStalledCount: 1_000,
+          ...WORKER_KEEP,
         },
       );
       worker.on('error', (err) => {
@@ -120,18 +125,27 @@ export class WorkersService implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * Stops taking jobs and lets the ones in flight finish, within a bound: with Redis gone a
-   * worker cannot hand its jobs back, so after CLOSE_GRACE_MS it is closed by force. A job cut
-   * short keeps its delivery's lease, and the reconciler settles it.
+   * The first shutdown hook Nest calls: stop taking jobs at once, whatever other modules'
+   * shutdown hooks (run one module after another) are still waiting for.
    */
-  async beforeApplicationShutdown(): Promise<void> {
+  onModuleDestroy(): void {
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
+    this.closing ??= Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  /**
+   * Lets the jobs in flight finish, within a bound: with Redis gone a worker cannot hand its
+   * jobs back, so after CLOSE_GRACE_MS it is closed by force. A job cut short keeps its
+   * delivery's lease, and the reconciler settles it.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.onModuleDestroy();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), CLOSE_GRACE_MS);
     });
-    const closed = Promise.all(this.workers.map((w) => w.close())).then(() => 'closed' as const);
+    const closed = this.closing!.then(() => 'closed' as const);
     const result = await Promise.race([closed, grace]);
     clearTimeout(timer);
     if (result === 'timeout') {
