@@ -89,7 +89,7 @@ export async function benchScheduler(
     );
   ctx.notes.push(
     `scheduler: ${passes.length} passes claimed ${passes.join(' + ')} ` +
-      `(batch ${batchSize}; a pass stops after a fixed number of batches)`,
+      `(batch ${batchSize}; a pass takes at most 50 batches, then the loop starts the next at once)`,
   );
 
   // Right after the claim the partial index still holds an entry for every old, now dead, row.

@@ -41,7 +41,7 @@ describe('loadConfig defaults', () => {
       contactEmail: 'tips@localhost',
     });
     expect(c.emergencyNumber).toBe('911');
-    expect(c.scheduler).toEqual({ intervalMs: 2000, batchSize: 1000 });
+    expect(c.scheduler).toEqual({ intervalMs: 2000, batchSize: 5000 });
     expect(c.email).toEqual({ concurrency: 20, ratePerSecond: 100 });
     expect(c.sms).toEqual({ concurrency: 10, ratePerSecond: 10 });
     expect(c.sendAttempts).toBe(6);

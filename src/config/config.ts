@@ -82,8 +82,10 @@ const schema = z
       )
       .default('911'),
     SCHEDULER_INTERVAL_MS: int(200, 600_000).default(2000),
-    // At most 5,000: a batch is one INSERT with 7 parameters a row (PostgreSQL allows 65,535).
-    SCHEDULER_BATCH: int(1, 5_000).default(1000),
+    // Enrolments one scheduler transaction claims. Its statements pass arrays (unnest), so
+    // the size is not bound by PostgreSQL's 65,535 parameters; larger batches amortise each
+    // transaction's fixed costs, smaller ones hold their row locks for less time.
+    SCHEDULER_BATCH: int(1, 50_000).default(5000),
     EMAIL_CONCURRENCY: int(1, 500).default(20),
     SMS_CONCURRENCY: int(1, 500).default(10),
     SMS_RATE_PER_SECOND: int(1, 100_000).default(10),

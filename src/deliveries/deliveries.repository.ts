@@ -108,38 +108,56 @@ export class DeliveriesRepository {
    * not returned. Each comes back with its enrolment's clinic, which its job carries.
    * `checkAfterMs`: when the reconciler first makes sure its job exists.
    */
+  /**
+   * Queued deliveries, one statement for any number (arrays through unnest: four parameters
+   * however many rows, where a VALUES list had eight a row). A row whose (enrolment, step)
+   * exists already is left out. The result follows `rows`' order. `clinic_id`, when every
+   * row gives it (the scheduler has it from the claim), saves a lookup per row.
+   */
   async insertQueued(
     trx: Executor,
-    rows: { enrollment_id: string; step: number; step_key: string; channel: Channel }[],
+    rows: {
+      enrollment_id: string;
+      step: number;
+      step_key: string;
+      channel: Channel;
+      clinic_id?: string | null;
+    }[],
     checkAfterMs = 120_000,
   ): Promise<DeliveryJobRef[]> {
     if (rows.length === 0) return [];
     const now = this.clock.now();
     const checkAt = after(now, checkAfterMs);
-    return trx
-      .insertInto('deliveries')
-      .values(
-        rows.map((r) => ({
-          ...r,
-          status: 'queued' as const,
-          created_at: now,
-          updated_at: now,
-          check_at: checkAt,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['enrollment_id', 'step_key']).doNothing())
-      .returning((eb) => [
-        'id',
-        'channel',
-        // A subquery, not a join: RETURNING keeps the rows in the order they were given.
-        eb
-          .selectFrom('enrollments as e')
-          .select('e.clinic_id')
-          .whereRef('e.id', '=', 'deliveries.enrollment_id')
-          .$asScalar()
-          .as('clinicId'),
-      ])
-      .execute();
+    const known = rows.every((r) => r.clinic_id !== undefined);
+    const { rows: inserted } = await sql<{
+      id: string;
+      channel: Channel;
+      enrollment_id: string;
+      step_key: string;
+      clinic_id: string | null;
+    }>`
+      INSERT INTO deliveries
+        (enrollment_id, step, step_key, channel, status, created_at, updated_at, check_at)
+      SELECT u.e, u.s, u.k, u.c, 'queued', ${now}, ${now}, ${checkAt}
+        FROM unnest(${rows.map((r) => r.enrollment_id)}::uuid[], ${rows.map((r) => r.step)}::int[],
+                    ${rows.map((r) => r.step_key)}::text[], ${rows.map((r) => r.channel)}::text[])
+             AS u(e, s, k, c)
+      ON CONFLICT (enrollment_id, step_key) DO NOTHING
+      RETURNING id, channel, enrollment_id, step_key${
+        known
+          ? sql``
+          : sql`, (SELECT e.clinic_id FROM enrollments e
+                    WHERE e.id = deliveries.enrollment_id) AS clinic_id`
+      }`.execute(trx);
+    const byKey = new Map(inserted.map((d) => [`${d.enrollment_id}|${d.step_key}`, d]));
+    const out: DeliveryJobRef[] = [];
+    for (const r of rows) {
+      const d = byKey.get(`${r.enrollment_id}|${r.step_key}`);
+      if (!d) continue;
+      byKey.delete(`${r.enrollment_id}|${r.step_key}`);
+      out.push({ id: d.id, channel: d.channel, clinicId: known ? r.clinic_id! : d.clinic_id });
+    }
+    return out;
   }
 
   async loadForSend(id: string): Promise<DeliveryForSend | undefined> {

@@ -9,6 +9,8 @@ export interface DueSend {
   step: number;
   step_key: string;
   channel: Channel;
+  /** The enrolment's clinic, for the job's payload (saves a lookup when it is written). */
+  clinic_id: string | null;
 }
 
 /** What one due enrolment does in a pass: maybe one message, and where it goes next. */
@@ -58,7 +60,13 @@ export function planAdvance(
     e.step_key !== null && step.key !== e.step_key
       ? ({ kind: 'step-gone', waitingOn: e.step_key, sending: step.key } as const)
       : null;
-  const send = { enrollment_id: e.id, step: e.step, step_key: step.key, channel: e.channel };
+  const send = {
+    enrollment_id: e.id,
+    step: e.step,
+    step_key: step.key,
+    channel: e.channel,
+    clinic_id: e.clinic_id ?? null,
+  };
   const nextStep = e.step + 1;
   const after = stepAfter(campaign, step.key, had);
   if (!after) {

@@ -178,17 +178,16 @@ export class EnrollmentsRepository {
     from: readonly EnrollmentStatus[],
   ): Promise<void> {
     if (rows.length === 0) return;
-    const values = sql.join(
-      rows.map(
-        (r) =>
-          sql`(${r.id}::uuid, ${r.step}::int, ${r.stepKey}::text, ${r.nextSendAt}::timestamptz, ${r.status}::text)`,
-      ),
-    );
+    // Arrays through unnest: five parameters however many rows.
     await sql`
       UPDATE enrollments AS e
          SET step = v.step, step_key = v.step_key, next_send_at = v.next_send_at, status = v.status,
              updated_at = ${this.clock.now()}
-        FROM (VALUES ${values}) AS v(id, step, step_key, next_send_at, status)
+        FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.step)}::int[],
+                    ${rows.map((r) => r.stepKey)}::text[],
+                    ${rows.map((r) => r.nextSendAt)}::timestamptz[],
+                    ${rows.map((r) => r.status)}::text[])
+             AS v(id, step, step_key, next_send_at, status)
        WHERE e.id = v.id AND e.status IN (${sql.join(from)})`.execute(trx);
   }
 

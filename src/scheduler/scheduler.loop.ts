@@ -36,26 +36,35 @@ export class SchedulerLoop
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        this.schedule(this.config.scheduler.intervalMs);
-      });
+      let more = false;
+      this.running = this.tick()
+        .then((m) => {
+          more = m;
+        })
+        .finally(() => {
+          this.running = undefined;
+          // A pass that stopped at its batch limit with more due: the next one starts now.
+          this.schedule(more ? 0 : this.config.scheduler.intervalMs);
+        });
     }, delay);
   }
 
-  private async tick(): Promise<void> {
+  /** One pass, sweep and (now and then) housekeeping; true when more is due at once. */
+  private async tick(): Promise<boolean> {
     try {
-      await this.scheduler.runPass();
+      const pass = await this.scheduler.runPass();
       // Cheap when nothing is due: it reads an index of open deliveries by check_at.
       await this.scheduler.sweep();
       if (this.passes++ % HOUSEKEEPING_EVERY_PASSES === 0) {
         const kept = await this.scheduler.housekeeping();
         if (kept.resumed + kept.expired > 0) this.logger.log(kept, 'housekeeping');
       }
+      return pass.more === true;
     } catch (err) {
       // PostgreSQL or Redis down: counted as an outage (one line each), not logged every pass.
       if (!reportIfConnectionError(err))
         this.logger.error({ err: safeError(err) }, 'scheduler pass failed; will retry');
+      return false;
     }
   }
 

@@ -6,7 +6,7 @@ import { RetentionService, type RetentionResult } from '../data-rights/index.js'
 import { Clock } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Transactions } from '../database/index.js';
-import { DeliveriesRepository, QueuesService } from '../delivery/index.js';
+import { DeliveriesRepository, QueuesService, type DeliveryJobRef } from '../delivery/index.js';
 import {
   EnrollmentLifecycle,
   EnrollmentsRepository,
@@ -21,6 +21,10 @@ import { Reconciler } from './reconciler.service.js';
 
 /** pg advisory lock key held by the one scheduler pass running at a time (any instance). */
 export const SCHEDULER_LOCK = 0x5cd71;
+/**
+ * Batches one pass claims at most before it lets the loop sweep and keep house; when it
+ * stops with work still due (`more`), the loop starts the next pass at once.
+ */
 const MAX_BATCHES_PER_PASS = 50;
 
 export interface PassResult {
@@ -28,6 +32,8 @@ export interface PassResult {
   ran: boolean;
   claimed: number;
   enqueued: number;
+  /** The pass stopped at its batch limit with more due: run the next one now. */
+  more?: boolean;
 }
 
 @Injectable()
@@ -51,22 +57,39 @@ export class SchedulerService {
     private readonly retention: RetentionService,
   ) {}
 
-  /** Claims everything due (in batches), records one delivery per step, then enqueues. */
+  /**
+   * Claims everything due (in batches), records one delivery per step, then enqueues. A
+   * batch's jobs are added to Redis while the next batch is claimed in PostgreSQL, so the
+   * two stores work at once; a pass waits for all of its jobs before it returns.
+   */
   async runPass(): Promise<PassResult> {
     const total: PassResult = { ran: false, claimed: 0, enqueued: 0 };
-    for (let i = 0; i < MAX_BATCHES_PER_PASS; i++) {
-      const batch = await this.runBatch();
-      if (!batch.ran) return total;
-      total.ran = true;
-      total.claimed += batch.claimed;
-      total.enqueued += batch.enqueued;
-      if (batch.claimed < this.config.scheduler.batchSize) break;
+    // The jobs of the batch before, being added while this batch is claimed (one at a time).
+    let enqueuing: Promise<void> = Promise.resolve();
+    try {
+      for (let i = 0; i < MAX_BATCHES_PER_PASS; i++) {
+        const batch = await this.claimBatch();
+        if (!batch) break;
+        total.ran = true;
+        total.claimed += batch.claimed;
+        total.enqueued += batch.inserted.length;
+        // A failed enqueue (Redis down) ends the pass; its rows wait for the sweeper.
+        await enqueuing;
+        // After commit: if this process dies before the jobs are in, the sweeper adds them.
+        enqueuing = this.queues.enqueueDeliveries(batch.inserted);
+        enqueuing.catch(() => undefined); // awaited (and thrown) on the next turn or below
+        if (batch.claimed < this.config.scheduler.batchSize) break;
+        if (i === MAX_BATCHES_PER_PASS - 1) total.more = true;
+      }
+    } finally {
+      await enqueuing;
     }
     if (total.claimed > 0) this.logger.log(total, 'scheduler pass');
     return total;
   }
 
-  private async runBatch(): Promise<PassResult> {
+  /** One batch in one transaction; null when another instance holds the pass lock. */
+  private async claimBatch(): Promise<{ claimed: number; inserted: DeliveryJobRef[] } | null> {
     const now = this.clock.now();
     const outcome = await this.transactions.run(async (trx) => {
       if (!(await this.enrollments.tryAdvisoryLock(trx, SCHEDULER_LOCK))) return null;
@@ -121,10 +144,7 @@ export class SchedulerService {
       await this.lifecycle.advance(trx, advances);
       return { claimed: due.length, inserted };
     });
-    if (!outcome) return { ran: false, claimed: 0, enqueued: 0 };
-    // After commit: if this process dies here, the sweeper enqueues these rows later.
-    await this.queues.enqueueDeliveries(outcome.inserted);
-    return { ran: true, claimed: outcome.claimed, enqueued: outcome.inserted.length };
+    return outcome;
   }
 
   /**
