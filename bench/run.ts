@@ -21,6 +21,7 @@ import {
 } from './harness.js';
 import { benchImport } from './import.bench.js';
 import { benchMemory } from './memory.bench.js';
+import { benchProcesses } from './processes.bench.js';
 import { renderTable, withRatio, writeJson, type Report } from './report.js';
 import { benchScheduler } from './scheduler.bench.js';
 import { benchSend } from './send.bench.js';
@@ -42,6 +43,11 @@ const knobs = {
   // The config caps SMS_RATE_PER_SECOND at 10,000.
   smsRatePerSecond: intFromEnv('BENCH_SMS_RATE', 10_000, 1, 10_000),
   importRows: intFromEnv('BENCH_IMPORT_ROWS', 100_000, 1000, 1_000_000),
+  // BENCH_ONLY=processes: send figures with this many worker processes (comma list).
+  processes: (process.env.BENCH_PROCESSES ?? '1,2,4')
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((n) => Number.isInteger(n) && n >= 1 && n <= 16),
   // The import phase alone takes about 3 minutes (100,000 + 25,000 rows on 2 busy cores).
   budgetSeconds: intFromEnv('BENCH_BUDGET_SECONDS', 600, 30, 3600),
 };
@@ -96,9 +102,20 @@ async function main(): Promise<number> {
       ['scheduler', () => benchScheduler(ctx, knobs.enrollments)],
       ['send', () => benchSend(ctx, knobs)],
       ['import', () => benchImport(ctx, knobs.importRows)],
+      // Only when named in BENCH_ONLY: it starts a dozen processes and takes minutes.
+      [
+        'processes',
+        () =>
+          benchProcesses(ctx, {
+            deliveries: knobs.deliveries,
+            processes: knobs.processes,
+            emailConcurrency: knobs.emailConcurrency,
+            smsConcurrency: knobs.smsConcurrency,
+          }),
+      ],
     ] as const;
     for (const [name, phase] of phases) {
-      if (only && !only.includes(name)) continue;
+      if (only ? !only.includes(name) : name === 'processes') continue;
       const p0 = performance.now();
       console.log(`bench: ${name}...`);
       const result = await phase();
