@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { invalid, notFound } from '../common/index.js';
+import { invalid, notFound, isUuid } from '../common/index.js';
 import { ConsentService } from '../consent/index.js';
 import { EnrollmentsRepository, SafetyService, type HoldLifter } from '../enrollments/index.js';
 import { SubscribersRepository, normaliseEmail, normalisePhone } from '../subscribers/index.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An operator's view of one person: find them, export their consent, lift a safety hold. */
 @Injectable()
@@ -52,6 +50,6 @@ export class AdminSubscribersService {
 
 /** A malformed id is a person we do not have: 404, as for any unknown id. */
 function known(id: string): string {
-  if (!UUID.test(id)) throw notFound('subscriber (malformed id) not found');
+  if (!isUuid(id)) throw notFound('subscriber (malformed id) not found');
   return id;
 }

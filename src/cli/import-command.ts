@@ -13,10 +13,8 @@ import {
   ImportsService,
   type ImportView,
 } from '../clinics/index.js';
-import { DomainError } from '../common/index.js';
+import { DomainError, isUuid } from '../common/index.js';
 import { loadConfig } from '../config/index.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A one-line bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise. */
 class ProgressBar {
@@ -76,7 +74,7 @@ export async function importCommand(args: string[]): Promise<number> {
   const bar = new ProgressBar();
   try {
     const clinics = app.get(ClinicsRepository);
-    const clinic = UUID.test(values.clinic)
+    const clinic = isUuid(values.clinic)
       ? await clinics.find(values.clinic)
       : await clinics.findBySlug(values.clinic);
     if (!clinic) {

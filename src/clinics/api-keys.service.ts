@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, notFound } from '../common/index.js';
+import { Clock, notFound, isUuid } from '../common/index.js';
 import type { ApiKey, ApiKeyScope } from '../database/index.js';
 import { ClinicsRepository } from './clinics.repository.js';
 
@@ -15,8 +15,6 @@ export const API_KEY_SCOPES = [
 const KEY_FORMAT = /^sdk_live_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 /** How long a rotated key keeps working, unless the rotation says otherwise. */
 export const DEFAULT_OVERLAP_HOURS = 24;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const hash = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 /** Compared against when the id is unknown, so that a miss takes as long as a hit. */
@@ -121,8 +119,8 @@ export class ApiKeysService {
   }
 
   private async clinicOrThrow(clinicId: string): Promise<void> {
-    if (!UUID.test(clinicId) || !(await this.clinics.find(clinicId)))
-      throw notFound(`clinic ${UUID.test(clinicId) ? clinicId : '(malformed id)'} not found`);
+    if (!isUuid(clinicId) || !(await this.clinics.find(clinicId)))
+      throw notFound(`clinic ${isUuid(clinicId) ? clinicId : '(malformed id)'} not found`);
   }
 
   /** Checks a presented key; records its use. */

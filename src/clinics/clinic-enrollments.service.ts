@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, conflict, maskAddress, notFound, invalid } from '../common/index.js';
+import { Clock, conflict, maskAddress, notFound, invalid, isUuid } from '../common/index.js';
 import { consentText } from '../consent/index.js';
 import type { Campaign } from '../campaigns/index.js';
 import {
@@ -29,8 +29,6 @@ import {
   PatientRecordsRepository,
   type ClinicEnrollmentRow,
 } from './patient-records.repository.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An enrolment as the clinic API shows it. */
 export interface ClinicEnrollmentView {
@@ -110,7 +108,7 @@ function encodeCursor(e: ClinicEnrollmentRow): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime()))
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime()))
     throw invalid('cursor', 'is not a cursor this API gave; start again without one');
   return { createdAt, id };
 }
@@ -584,8 +582,8 @@ export class ClinicEnrollmentsService {
 
   /** One of the caller's enrolments, or 404 (another clinic's looks exactly like none). */
   private async mine(caller: ClinicCaller, id: string): Promise<ClinicEnrollmentRow> {
-    const e = UUID.test(id) ? await this.records.find(caller.clinicId, id) : undefined;
-    if (!e) throw notFound(`enrollment ${UUID.test(id) ? id : '(malformed id)'} not found`);
+    const e = isUuid(id) ? await this.records.find(caller.clinicId, id) : undefined;
+    if (!e) throw notFound(`enrollment ${isUuid(id) ? id : '(malformed id)'} not found`);
     return e;
   }
 
@@ -595,7 +593,7 @@ export class ClinicEnrollmentsService {
     step: (tx: Tx, e: Enrollment) => Promise<Enrollment>,
   ): Promise<ClinicEnrollmentView> {
     await this.transactions.run(async (tx) => {
-      const e = UUID.test(id) ? await this.enrollments.lock(tx, id) : undefined;
+      const e = isUuid(id) ? await this.enrollments.lock(tx, id) : undefined;
       if (!e || e.clinic_id !== caller.clinicId) throw notFound(`enrollment ${id} not found`);
       return step(tx, e);
     });

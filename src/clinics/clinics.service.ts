@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../config/index.js';
-import { conflict, notFound } from '../common/index.js';
+import { conflict, notFound, isUuid } from '../common/index.js';
 import type { Clinic, ConsentMode } from '../database/index.js';
 import type { CreateClinicInput, UpdateClinicInput } from './clinic.dto.js';
 import { ClinicsRepository } from './clinics.repository.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A clinic as the admin API shows it. */
 export interface ClinicView {
@@ -125,8 +123,8 @@ export class ClinicsService {
   }
 
   private async row(id: string): Promise<Clinic> {
-    const c = UUID.test(id) ? await this.clinics.find(id) : undefined;
-    if (!c) throw notFound(`clinic ${UUID.test(id) ? id : '(malformed id)'} not found`);
+    const c = isUuid(id) ? await this.clinics.find(id) : undefined;
+    if (!c) throw notFound(`clinic ${isUuid(id) ? id : '(malformed id)'} not found`);
     return c;
   }
 

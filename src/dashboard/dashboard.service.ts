@@ -11,7 +11,7 @@ import {
   type StaffCaller,
 } from '../clinics/index.js';
 
-import { Clock, conflict, invalid, notFound } from '../common/index.js';
+import { Clock, conflict, invalid, notFound, isUuid } from '../common/index.js';
 import { DeliveriesRepository, QueuesService } from '../delivery/index.js';
 import type { EnrollmentStatus } from '../database/index.js';
 import { SafetyService } from '../enrollments/index.js';
@@ -25,7 +25,6 @@ const STATUSES: readonly EnrollmentStatus[] = [
   'completed',
   'cancelled',
 ];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a status means to a front desk. */
 export const STATUS_WORDS: Record<string, string> = {
@@ -253,8 +252,8 @@ export class DashboardService {
 
   /** A patient on a safety hold, for the page that lifts it. */
   async heldPatient(staff: StaffCaller, id: string) {
-    const e = UUID.test(id) ? await this.records.find(staff.clinicId, id) : undefined;
-    if (!e) throw notFound(`enrollment ${UUID.test(id) ? id : '(malformed id)'} not found`);
+    const e = isUuid(id) ? await this.records.find(staff.clinicId, id) : undefined;
+    if (!e) throw notFound(`enrollment ${isUuid(id) ? id : '(malformed id)'} not found`);
     if (!(e.status === 'paused' && e.pause_reason === 'safety'))
       throw conflict('this patient is not on a safety hold');
     const open = (await this.triage.forEnrollment(staff.clinicId, e.id)).filter(
@@ -295,7 +294,7 @@ export class DashboardService {
     const p = await this.enrollments.get(this.caller(staff), id);
     const d = p.deliveries.find((x) => x.id === deliveryId);
     if (!d)
-      throw notFound(`delivery ${UUID.test(deliveryId) ? deliveryId : '(malformed id)'} not found`);
+      throw notFound(`delivery ${isUuid(deliveryId) ? deliveryId : '(malformed id)'} not found`);
     return { patient: { id: p.id, name: p.name ?? '(no name given)' }, delivery: d };
   }
 

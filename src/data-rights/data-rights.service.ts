@@ -7,7 +7,7 @@ import {
   StaffRepository,
   type AuditActor,
 } from '../clinics/index.js';
-import { Clock, Forbidden, notFound } from '../common/index.js';
+import { Clock, Forbidden, notFound, isUuid } from '../common/index.js';
 import { Transactions, type Enrollment, type Subscriber, type Tx } from '../database/index.js';
 import { DeliveriesRepository } from '../deliveries/index.js';
 import { EnrollmentLifecycle, EnrollmentsRepository, LIVE_STATUSES } from '../enrollments/index.js';
@@ -26,8 +26,6 @@ import {
   type PersonExport,
 } from './export-views.js';
 import { OutcomeRecordsRepository } from './outcome-records.repository.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What an erasure did. Counts only: nothing in it names the person. */
 export interface ErasureResult {
@@ -272,7 +270,7 @@ export class DataRightsService {
     staffUserId: string,
   ): Promise<ErasureResult> {
     const { anchor } = await this.clinicPatient(clinicId, enrollmentId);
-    const who = UUID.test(staffUserId) ? await this.staff.find(clinicId, staffUserId) : undefined;
+    const who = isUuid(staffUserId) ? await this.staff.find(clinicId, staffUserId) : undefined;
     if (!who || who.disabled_at || who.role !== 'admin')
       throw new Forbidden('only an admin of this clinic may erase a patient');
     const actor: AuditActor = { kind: 'staff', staffUserId };
@@ -397,7 +395,7 @@ export class DataRightsService {
   /** The clinic and its enrolment `enrollmentId`, or 404 (unknown, malformed, another's). */
   private async clinicPatient(clinicId: string, enrollmentId: string) {
     const missing = () => notFound(`enrolment ${enrollmentId} not found`);
-    if (!UUID.test(clinicId) || !UUID.test(enrollmentId)) throw missing();
+    if (!isUuid(clinicId) || !isUuid(enrollmentId)) throw missing();
     const [clinic, anchor] = await Promise.all([
       this.clinics.find(clinicId),
       this.records.find(clinicId, enrollmentId),
@@ -431,6 +429,6 @@ export class DataRightsService {
 
 /** A malformed id is a person we do not have: 404, as for any unknown id. */
 function known(id: string): string {
-  if (!UUID.test(id)) throw notFound('subscriber (malformed id) not found');
+  if (!isUuid(id)) throw notFound('subscriber (malformed id) not found');
   return id;
 }

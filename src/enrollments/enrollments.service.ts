@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Campaign } from '../campaigns/index.js';
-import { conflict, notFound, maskAddress } from '../common/index.js';
+import { conflict, notFound, maskAddress, isUuid } from '../common/index.js';
 import { consentText } from '../consent/index.js';
 import { Transactions, type Enrollment, type Tx } from '../database/index.js';
 import { DeliveriesRepository } from '../deliveries/index.js';
@@ -28,8 +28,6 @@ export interface EnrollmentSummary {
 
 /** Unconfirmed signups are removed after this long (the confirm link lives 3 days). */
 export const PENDING_LIFETIME_MS = 4 * 24 * 3600_000;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class EnrollmentsService {
@@ -162,8 +160,8 @@ export class EnrollmentsService {
   }
 
   private async findOrThrow(id: string): Promise<Enrollment> {
-    const e = UUID.test(id) ? await this.enrollments.find(id) : undefined;
-    if (!e) throw notFound(`enrollment ${UUID.test(id) ? id : '(malformed id)'} not found`);
+    const e = isUuid(id) ? await this.enrollments.find(id) : undefined;
+    if (!e) throw notFound(`enrollment ${isUuid(id) ? id : '(malformed id)'} not found`);
     return e;
   }
 
@@ -171,7 +169,7 @@ export class EnrollmentsService {
     id: string,
     fn: (trx: Tx, e: Enrollment) => Promise<Enrollment>,
   ): Promise<EnrollmentSummary> {
-    if (!UUID.test(id)) throw notFound('enrollment (malformed id) not found');
+    if (!isUuid(id)) throw notFound('enrollment (malformed id) not found');
     const result = await this.transactions.run(async (trx) => {
       const e = await this.enrollments.lock(trx, id);
       if (!e) throw notFound(`enrollment ${id} not found`);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
-import { Clock } from '../common/index.js';
+import { Clock, isUuid } from '../common/index.js';
 import { DB, type Db, type PainScoreKind, type Tx } from '../database/index.js';
 
 /** An enrolment as outcomes need it; found only within its clinic. */
@@ -41,10 +41,6 @@ export interface ClinicScore {
 }
 
 export type AnswerResult = 'recorded' | 'replaced' | 'unchanged';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** An id that is not a uuid finds nothing (and never reaches PostgreSQL as a cast error). */
-export const isUuid = (id: string): boolean => UUID.test(id);
 
 /**
  * pain_scores (both scales) and what outcomes read around them. Every read of patient data

@@ -7,7 +7,15 @@ import {
   type AuditActor,
 } from '../clinics/index.js';
 import { WebhookOutbox } from '../webhook-outbox/index.js';
-import { Clock, escapeHtml, conflict, invalid, notFound, safeError } from '../common/index.js';
+import {
+  Clock,
+  escapeHtml,
+  conflict,
+  invalid,
+  notFound,
+  safeError,
+  isUuid,
+} from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { Transactions, type Subscriber, type TriageItem, type Tx } from '../database/index.js';
 import { MetricsService } from '../metrics/index.js';
@@ -17,7 +25,6 @@ import { TriageRepository, type TriageRow } from './triage.repository.js';
 export const TRIAGE_OVERDUE_MS = 3_600_000;
 /** A person's finished programme still routes their red flags to the clinic for this long. */
 const RECENT_PROGRAMME_MS = 30 * 86_400_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How the warning signs read in a notification. */
 const SIGN_WORDS: Record<string, string> = {
@@ -227,8 +234,8 @@ export class TriageService implements OnModuleInit {
   }
 
   async get(clinicId: string, id: string): Promise<TriageView> {
-    const row = UUID.test(id) ? await this.triage.find(clinicId, id) : undefined;
-    if (!row) throw notFound(`triage item ${UUID.test(id) ? id : '(malformed id)'} not found`);
+    const row = isUuid(id) ? await this.triage.find(clinicId, id) : undefined;
+    if (!row) throw notFound(`triage item ${isUuid(id) ? id : '(malformed id)'} not found`);
     return this.view(row);
   }
 

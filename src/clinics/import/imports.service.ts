@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, conflict, DomainError, notFound, safeError } from '../../common/index.js';
+import { Clock, conflict, DomainError, notFound, safeError, isUuid } from '../../common/index.js';
 import { Transactions, type ImportJob } from '../../database/index.js';
 import { EnrollmentLifecycle } from '../../enrollments/index.js';
 import { readCsv, UploadInterrupted } from './csv-reader.js';
@@ -10,7 +10,6 @@ import { IMPORT_LEASE_MS } from './imports.processor.js';
 import { ImportsQueue } from './imports.queue.js';
 import { ImportsRepository } from './imports.repository.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The programme a row joins when the file has no campaign column and none was given. */
 export const DEFAULT_IMPORT_CAMPAIGN = 'upper-back-relief';
 
@@ -215,9 +214,8 @@ export class ImportsService {
   }
 
   private async mine(clinicId: string, importId: string): Promise<ImportJob> {
-    const job = UUID.test(importId) ? await this.imports.find(clinicId, importId) : undefined;
-    if (!job)
-      throw notFound(`import ${UUID.test(importId) ? importId : '(malformed id)'} not found`);
+    const job = isUuid(importId) ? await this.imports.find(clinicId, importId) : undefined;
+    if (!job) throw notFound(`import ${isUuid(importId) ? importId : '(malformed id)'} not found`);
     return job;
   }
 }

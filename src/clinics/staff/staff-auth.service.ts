@@ -9,6 +9,7 @@ import {
   maskAddress,
   notFound,
   safeError,
+  isUuid,
 } from '../../common/index.js';
 import { CONFIG, type AppConfig } from '../../config/index.js';
 import { Transactions, type StaffRole, type StaffUser } from '../../database/index.js';
@@ -130,7 +131,7 @@ export class StaffAuthService {
 
   /** Removes a member: their sessions end now. */
   async remove(clinicId: string, staffUserId: string, by: AuditActor): Promise<StaffView> {
-    const user = UUID.test(staffUserId)
+    const user = isUuid(staffUserId)
       ? await this.staff.disable(clinicId, staffUserId, this.clock.now())
       : undefined;
     if (!user) throw notFound(`staff member ${staffUserId} not found`);
@@ -287,5 +288,3 @@ export class StaffAuthService {
     );
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
