@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DateTime } from 'luxon';
 import { loadConfig } from '../src/config/index.js';
-import type { Channel, Db } from '../src/database/index.js';
+import type { Channel } from '../src/database/index.js';
 import { QueuesService } from '../src/delivery/index.js';
-import { SMS_WINDOW } from '../src/enrollments/index.js';
 import {
   deleteKeys,
   median,
@@ -15,6 +13,7 @@ import {
   type Figure,
 } from './harness.js';
 import { seedQueuedDeliveries, truncateAll } from './seed.js';
+import { statusCounts, zoneInSmsWindow } from './send.bench.js';
 import { startSinks, type Sinks } from './sinks.js';
 
 export interface ProcessKnobs {
@@ -28,17 +27,6 @@ export interface ProcessKnobs {
 const TWILIO_FROM = '+15005550006';
 /** The compiled service's entry point (dist-bench/src/main.js, beside this file's folder). */
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
-
-/** A zone where it is now well inside the SMS window, so quiet hours defer nothing. */
-function zoneInSmsWindow(): string {
-  const zones = ['America/New_York', 'Europe/London', 'Asia/Tokyo', 'Australia/Sydney'];
-  const zone = zones.find((z) => {
-    const hour = DateTime.now().setZone(z).hour;
-    return hour >= SMS_WINDOW.startHour + 1 && hour < SMS_WINDOW.endHour - 2;
-  });
-  if (!zone) throw new Error('no candidate time zone is inside the SMS window now');
-  return zone;
-}
 
 /** Starts one `ROLE=worker` process of the built service and waits until it listens. */
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
@@ -76,16 +64,6 @@ function stopWorker(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
   });
-}
-
-async function sentCount(db: Db): Promise<{ sent: number; bad: number }> {
-  const rows = await db
-    .selectFrom('deliveries')
-    .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
-    .groupBy('status')
-    .execute();
-  const n = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
-  return { sent: n('sent'), bad: n('failed') + n('skipped') };
 }
 
 /**
@@ -139,16 +117,18 @@ export async function benchProcesses(
     const rows = await seedQueuedDeliveries(db, m, channel, smsZone, `procs-${channel}`);
     const children = await Promise.all(Array.from({ length: processes }, () => startWorker(env)));
     try {
-      let now = { sent: 0, bad: 0 };
+      let counts: Record<string, number> = {};
       return await timeMs(async () => {
         await queues.enqueueDeliveries(rows);
         await pollUntil(
           async () => {
-            now = await sentCount(db);
-            if (now.bad > 0) throw new Error(`${channel}: ${now.bad} failed or skipped`);
-            return now.sent === m;
+            counts = await statusCounts(db);
+            const bad = (counts.failed ?? 0) + (counts.skipped ?? 0);
+            if (bad > 0) throw new Error(`${channel}: ${bad} failed or skipped`);
+            return counts.sent === m;
           },
-          () => `${m} ${channel} deliveries sent by ${processes} processes (now ${now.sent})`,
+          () =>
+            `${m} ${channel} deliveries sent by ${processes} processes (now ${counts.sent ?? 0})`,
           Math.max(120_000, m * 40),
         );
       });

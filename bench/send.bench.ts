@@ -35,7 +35,7 @@ const TWILIO_FROM = '+15005550006';
 const SMTP_POOL = { maxConnections: '5', maxMessages: '1000' };
 
 /** A zone where it is now well inside the SMS window, so quiet hours defer nothing. */
-function zoneInSmsWindow(): string {
+export function zoneInSmsWindow(): string {
   const zones = [
     'America/New_York',
     'Europe/London',
@@ -56,7 +56,7 @@ function zoneInSmsWindow(): string {
   return zone;
 }
 
-async function statusCounts(db: Db): Promise<Record<string, number>> {
+export async function statusCounts(db: Db): Promise<Record<string, number>> {
   const rows = await db
     .selectFrom('deliveries')
     .select((eb) => ['status', eb.fn.countAll<number>().as('n')])

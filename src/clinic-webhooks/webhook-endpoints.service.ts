@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { AuditService, type AuditActor } from '../clinics/index.js';
 import { Clock, conflict, invalid, isUuid, notFound } from '../common/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
@@ -9,7 +8,12 @@ import {
   type WebhookEndpoint,
   type WebhookEventType,
 } from '../database/index.js';
-import { isWebhookEventType, TEST_EVENT, WEBHOOK_EVENTS } from '../webhook-outbox/index.js';
+import {
+  envelopeOf,
+  isWebhookEventType,
+  TEST_EVENT,
+  WEBHOOK_EVENTS,
+} from '../webhook-outbox/index.js';
 import { urlProblem } from './webhook-http.js';
 import { newSecret } from './webhook-signature.js';
 import { WebhooksRepository, type DeliveryLogRow } from './webhooks.repository.js';
@@ -57,14 +61,12 @@ export class WebhookEndpointsService {
       this.repo.endpoints(clinicId),
       this.repo.counts(clinicId, new Date(this.clock.now().getTime() - 7 * 86_400_000)),
     ]);
-    return endpoints.map((e) => ({
-      id: e.id,
-      url: e.url,
-      description: e.description,
-      events: e.events,
-      createdAt: e.created_at,
-      last7Days: counts.get(e.id) ?? { pending: 0, delivered: 0, failed: 0, cancelled: 0 },
-    }));
+    return endpoints.map((e) => viewOf(e, counts.get(e.id)));
+  }
+
+  /** One endpoint of the clinic (a 404 for another clinic's, a removed one or a bad id). */
+  async get(clinicId: string, id: string): Promise<EndpointView> {
+    return viewOf(await this.mustFind(clinicId, id));
   }
 
   /** Adds an endpoint. The result carries the secret: show it once, it is not shown again. */
@@ -149,18 +151,20 @@ export class WebhookEndpointsService {
     await this.transactions.run(async (tx) => {
       const e = await this.mustFind(clinicId, id, tx);
       const at = this.clock.now();
-      const eventId = randomUUID();
-      await this.repo.insertFor(tx, e, {
-        eventId,
-        type: TEST_EVENT,
-        at,
-        payload: {
-          id: eventId,
-          type: TEST_EVENT,
-          createdAt: at.toISOString(),
+      const envelope = envelopeOf(
+        {
           clinicId,
+          type: TEST_EVENT,
+          enrollmentId: null,
           data: { endpointId: e.id, message: 'A test event from the clinic dashboard.' },
         },
+        at,
+      );
+      await this.repo.insertFor(tx, e, {
+        eventId: envelope.id,
+        type: TEST_EVENT,
+        at,
+        payload: envelope,
       });
       await this.audit.record(
         { clinicId, actor, action: 'webhook.test-sent', detail: { endpointId: e.id } },
@@ -226,7 +230,7 @@ export class WebhookEndpointsService {
   private async mustFind(
     clinicId: string,
     id: string,
-    tx: Parameters<WebhooksRepository['endpoint']>[2],
+    tx?: Parameters<WebhooksRepository['endpoint']>[2],
   ): Promise<WebhookEndpoint> {
     const e = isUuid(id) ? await this.repo.endpoint(clinicId, id, tx) : undefined;
     if (!e) throw notFound('webhook endpoint not found');
@@ -252,13 +256,21 @@ function eventsOf(value: unknown): WebhookEventType[] {
   return [...new Set(list as WebhookEventType[])];
 }
 
-function viewOf(e: WebhookEndpoint): EndpointView {
+function viewOf(
+  e: WebhookEndpoint,
+  last7Days: Record<WebhookDeliveryStatus, number> = {
+    pending: 0,
+    delivered: 0,
+    failed: 0,
+    cancelled: 0,
+  },
+): EndpointView {
   return {
     id: e.id,
     url: e.url,
     description: e.description,
     events: e.events,
     createdAt: e.created_at,
-    last7Days: { pending: 0, delivered: 0, failed: 0, cancelled: 0 },
+    last7Days,
   };
 }

@@ -19,7 +19,7 @@ import {
 import { notFound } from '../common/index.js';
 import { AdminOnly, Staff, StaffSessionGuard, type StaffCaller } from '../clinics/index.js';
 import { DashboardPages } from './dashboard-pages.js';
-import { DashboardErrorFilter, pageHeaders } from './dashboard.filter.js';
+import { DashboardErrorFilter, redirectAfterPost, sendPage } from './dashboard.filter.js';
 import { DashboardService } from './dashboard.service.js';
 
 const NOTICES: Record<string, string> = {
@@ -58,7 +58,7 @@ export class DashboardWebhooksController {
     @Res() res: Response,
   ) {
     const notice = typeof query.done === 'string' ? (NOTICES[query.done] ?? null) : null;
-    this.page(res, await this.render(staff, { notice, query }));
+    sendPage(res, await this.render(staff, { notice, query }));
   }
 
   @Post()
@@ -69,21 +69,21 @@ export class DashboardWebhooksController {
     @Res() res: Response,
   ) {
     const made = await this.endpoints.create(staff.clinicId, body, this.actor(staff));
-    this.page(res, await this.render(staff, { secret: { ...made, verb: 'added' } }));
+    sendPage(res, await this.render(staff, { secret: { ...made, verb: 'added' } }));
   }
 
   @Post('deliveries/:id/retry')
   @AdminOnly()
   async retry(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
     await this.endpoints.retry(staff.clinicId, id, this.actor(staff));
-    this.redirect(res, '/clinic/webhooks?done=retried');
+    redirectAfterPost(res, '/clinic/webhooks?done=retried');
   }
 
   @Post(':id/test')
   @AdminOnly()
   async test(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
     await this.endpoints.sendTest(staff.clinicId, id, this.actor(staff));
-    this.redirect(res, '/clinic/webhooks?done=test');
+    redirectAfterPost(res, '/clinic/webhooks?done=test');
   }
 
   @Get(':id/:action')
@@ -94,9 +94,10 @@ export class DashboardWebhooksController {
     @Param('action') action: string,
     @Res() res: Response,
   ) {
-    const endpoint = await this.find(staff, id, action);
+    if (action !== 'rotate' && action !== 'remove') throw notFound('page not found');
+    const endpoint = await this.endpoints.get(staff.clinicId, id);
     const rotate = action === 'rotate';
-    this.page(
+    sendPage(
       res,
       this.pages.render(
         'confirm-webhook',
@@ -112,23 +113,14 @@ export class DashboardWebhooksController {
   @AdminOnly()
   async rotate(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
     const made = await this.endpoints.rotateSecret(staff.clinicId, id, this.actor(staff));
-    this.page(res, await this.render(staff, { secret: { ...made, verb: 'rotated' } }));
+    sendPage(res, await this.render(staff, { secret: { ...made, verb: 'rotated' } }));
   }
 
   @Post(':id/remove')
   @AdminOnly()
   async remove(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
     await this.endpoints.remove(staff.clinicId, id, this.actor(staff));
-    this.redirect(res, '/clinic/webhooks?done=removed');
-  }
-
-  /** The endpoint for a confirm page; unknown actions and other clinics' ids are a 404. */
-  private async find(staff: StaffCaller, id: string, action: string): Promise<EndpointView> {
-    const all = await this.endpoints.list(staff.clinicId);
-    const endpoint = all.find((e) => e.id === id);
-    if (!endpoint || (action !== 'rotate' && action !== 'remove'))
-      throw notFound('webhook endpoint not found');
-    return endpoint;
+    redirectAfterPost(res, '/clinic/webhooks?done=removed');
   }
 
   private async render(
@@ -178,15 +170,5 @@ export class DashboardWebhooksController {
 
   private actor(staff: StaffCaller) {
     return { kind: 'staff' as const, staffUserId: staff.staffUserId };
-  }
-
-  private page(res: Response, html: string): void {
-    pageHeaders(res);
-    res.status(200).type('html').send(html);
-  }
-
-  private redirect(res: Response, to: string): void {
-    pageHeaders(res);
-    res.redirect(303, to);
   }
 }

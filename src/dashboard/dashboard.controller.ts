@@ -26,7 +26,12 @@ import type { StaffRole } from '../database/index.js';
 import { TriageService } from '../outcomes/index.js';
 import { DashboardImports } from './dashboard-imports.js';
 import { DashboardPages } from './dashboard-pages.js';
-import { DashboardErrorFilter, pageHeaders } from './dashboard.filter.js';
+import {
+  DashboardErrorFilter,
+  pageHeaders,
+  redirectAfterPost,
+  sendPage,
+} from './dashboard.filter.js';
 import { DashboardService } from './dashboard.service.js';
 
 const DONE: Record<string, string> = {
@@ -85,7 +90,7 @@ export class DashboardController {
   @Get()
   async overview(@Staff() staff: StaffCaller, @Res() res: Response) {
     const figures = await this.dashboard.overview(staff);
-    this.page(res, this.pages.render('overview', 'Overview', staff, { figures }, 'overview'));
+    sendPage(res, this.pages.render('overview', 'Overview', staff, { figures }, 'overview'));
   }
 
   @Get('patients')
@@ -101,7 +106,7 @@ export class DashboardController {
         : query.done === 'erased-here'
           ? "Erased from this clinic. They are also in another programme, so only this clinic's records of them were deleted."
           : null;
-    this.page(
+    sendPage(
       res,
       this.pages.render('patients', 'Patients', staff, { ...list, notice }, 'patients'),
     );
@@ -116,7 +121,7 @@ export class DashboardController {
   ) {
     const { p, outcomes } = await this.dashboard.patient(staff, id);
     const notice = typeof done === 'string' ? (DONE[done] ?? null) : null;
-    this.page(
+    sendPage(
       res,
       this.pages.render('patient', p.name ?? 'Patient', staff, { p, outcomes, notice }, 'patients'),
     );
@@ -130,7 +135,7 @@ export class DashboardController {
     @Res() res: Response,
   ) {
     const c = await this.dashboard.confirmResend(staff, id, deliveryId);
-    this.page(res, this.pages.render('confirm-resend', 'Send again?', staff, c, 'patients'));
+    sendPage(res, this.pages.render('confirm-resend', 'Send again?', staff, c, 'patients'));
   }
 
   @Post('patients/:id/deliveries/:deliveryId/resend')
@@ -141,7 +146,7 @@ export class DashboardController {
     @Res() res: Response,
   ) {
     await this.dashboard.resend(staff, id, deliveryId);
-    this.redirect(res, `/clinic/patients/${id}?done=resend`);
+    redirectAfterPost(res, `/clinic/patients/${id}?done=resend`);
   }
 
   @Get('patients/:id/export.json')
@@ -160,7 +165,7 @@ export class DashboardController {
   @AdminOnly()
   async confirmErase(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
     const p = await this.dashboard.confirmAction(staff, id, 'cancel');
-    this.page(
+    sendPage(
       res,
       this.pages.render(
         'confirm-erase',
@@ -176,13 +181,16 @@ export class DashboardController {
   @AdminOnly()
   async erase(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
     const r = await this.dataRights.eraseForClinic(staff.clinicId, id, staff.staffUserId);
-    this.redirect(res, `/clinic/patients?done=${r.scope === 'person' ? 'erased' : 'erased-here'}`);
+    redirectAfterPost(
+      res,
+      `/clinic/patients?done=${r.scope === 'person' ? 'erased' : 'erased-here'}`,
+    );
   }
 
   @Get('patients/:id/lift-hold')
   async confirmLift(@Staff() staff: StaffCaller, @Param('id') id: string, @Res() res: Response) {
     const { patient, open } = await this.dashboard.heldPatient(staff, id);
-    this.page(
+    sendPage(
       res,
       this.pages.render(
         'confirm-lift',
@@ -202,7 +210,7 @@ export class DashboardController {
     @Res() res: Response,
   ) {
     await this.dashboard.liftHold(staff, id, body.note);
-    this.redirect(res, `/clinic/patients/${id}?done=lift`);
+    redirectAfterPost(res, `/clinic/patients/${id}?done=lift`);
   }
 
   @Get('patients/:id/:action')
@@ -214,7 +222,7 @@ export class DashboardController {
   ) {
     const c = await this.dashboard.confirmAction(staff, id, action);
     const words = ACTION_WORDS[c.action]!;
-    this.page(
+    sendPage(
       res,
       this.pages.render('confirm-action', words.title, staff, { ...c, words }, 'patients'),
     );
@@ -228,14 +236,14 @@ export class DashboardController {
     @Res() res: Response,
   ) {
     await this.dashboard.act(staff, id, action);
-    this.redirect(res, `/clinic/patients/${id}?done=${action}`);
+    redirectAfterPost(res, `/clinic/patients/${id}?done=${action}`);
   }
 
   @Get('triage')
   async triageQueue(@Staff() staff: StaffCaller, @Res() res: Response) {
     const { open, done } = await this.triage.list(staff.clinicId);
     const at = (d: Date) => this.dashboard.local(d, staff.clinicTimezone);
-    this.page(
+    sendPage(
       res,
       this.pages.render(
         'triage',
@@ -258,13 +266,13 @@ export class DashboardController {
     @Res() res: Response,
   ) {
     await this.triage.acknowledge(staff.clinicId, id, staff.staffUserId, body.note);
-    this.redirect(res, '/clinic/triage');
+    redirectAfterPost(res, '/clinic/triage');
   }
 
   @Get('imports')
   async importsPage(@Staff() staff: StaffCaller, @Res() res: Response) {
     const list = await this.imports.list(staff);
-    this.page(
+    sendPage(
       res,
       this.pages.render(
         'imports',
@@ -280,7 +288,7 @@ export class DashboardController {
   @CsrfCheckedInHandler()
   async upload(@Staff() staff: StaffCaller, @Req() req: Request, @Res() res: Response) {
     const started = await this.imports.upload(staff, req);
-    this.redirect(res, `/clinic/imports/${started.id}`);
+    redirectAfterPost(res, `/clinic/imports/${started.id}`);
   }
 
   @Get('imports/:id')
@@ -288,7 +296,7 @@ export class DashboardController {
     const job = await this.imports.progress(staff, id);
     // Without JavaScript, the page reloads itself every 2 seconds until the import ends.
     if (!job.done) res.setHeader('Refresh', '2');
-    this.page(res, this.pages.render('import', 'Import progress', staff, { job }, 'imports'));
+    sendPage(res, this.pages.render('import', 'Import progress', staff, { job }, 'imports'));
   }
 
   @Get('imports/:id/errors.csv')
@@ -308,14 +316,14 @@ export class DashboardController {
     @Res() res: Response,
   ) {
     const log = await this.dashboard.auditLog(staff, before);
-    this.page(res, this.pages.render('audit', 'Audit log', staff, log, 'audit'));
+    sendPage(res, this.pages.render('audit', 'Audit log', staff, log, 'audit'));
   }
 
   @Get('staff')
   @AdminOnly()
   async staffPage(@Staff() staff: StaffCaller, @Query('done') done: unknown, @Res() res: Response) {
     const members = await this.dashboard.staffList(staff);
-    this.page(
+    sendPage(
       res,
       this.pages.render(
         'staff',
@@ -353,7 +361,7 @@ export class DashboardController {
       { email: String(body.email ?? ''), name: String(body.name ?? ''), role: role as StaffRole },
       { kind: 'staff', staffUserId: staff.staffUserId },
     );
-    this.redirect(res, '/clinic/staff?done=invited');
+    redirectAfterPost(res, '/clinic/staff?done=invited');
   }
 
   @Post('staff/:id/remove')
@@ -362,16 +370,6 @@ export class DashboardController {
     if (id === staff.staffUserId)
       throw invalid('staff', 'you cannot remove yourself; ask another admin');
     await this.auth.remove(staff.clinicId, id, { kind: 'staff', staffUserId: staff.staffUserId });
-    this.redirect(res, '/clinic/staff?done=removed');
-  }
-
-  private page(res: Response, html: string): void {
-    pageHeaders(res);
-    res.status(200).type('html').send(html);
-  }
-
-  private redirect(res: Response, to: string): void {
-    pageHeaders(res);
-    res.redirect(303, to);
+    redirectAfterPost(res, '/clinic/staff?done=removed');
   }
 }

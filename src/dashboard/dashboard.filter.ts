@@ -20,6 +20,18 @@ export function pageHeaders(res: Response): void {
   );
 }
 
+/** Sends a dashboard page (200) with pageHeaders. */
+export function sendPage(res: Response, html: string): void {
+  pageHeaders(res);
+  res.status(200).type('html').send(html);
+}
+
+/** After a form's POST: 303 to the page that shows the result (pageHeaders too). */
+export function redirectAfterPost(res: Response, to: string): void {
+  pageHeaders(res);
+  res.redirect(303, to);
+}
+
 const TITLES: Record<string, string> = {
   invalid: 'Please check what you entered',
   unauthorized: 'Please sign in',

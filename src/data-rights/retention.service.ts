@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WEBHOOK_LOG_DAYS, WebhookOutboxRecords } from '../webhook-outbox/index.js';
 import { Clock } from '../common/index.js';
-import { DB, type Db } from '../database/index.js';
 import { CONFIG, type AppConfig } from '../config/index.js';
 import { DeliveriesRepository } from '../deliveries/index.js';
 import { InboundRepository } from '../webhooks/index.js';
@@ -49,7 +48,6 @@ export class RetentionService {
     private readonly inbound: InboundRepository,
     private readonly outcomes: OutcomeRecordsRepository,
     private readonly webhookRecords: WebhookOutboxRecords,
-    @Inject(DB) private readonly db: Db,
   ) {}
 
   /** The moment before which data is purged, or null when retention is off. */
@@ -63,9 +61,7 @@ export class RetentionService {
 
   async purge(): Promise<RetentionResult> {
     const logBefore = new Date(this.clock.now().getTime() - WEBHOOK_LOG_DAYS * 86_400_000);
-    const webhookLog = await batches((n) =>
-      this.webhookRecords.purgeFinished(this.db, logBefore, n),
-    );
+    const webhookLog = await batches((n) => this.webhookRecords.purgeFinished(logBefore, n));
     const before = this.cutoff();
     if (!before) return { ...NOTHING_PURGED, webhookLog };
     const result: RetentionResult = {

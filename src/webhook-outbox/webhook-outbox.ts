@@ -1,7 +1,7 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Inject, Injectable, Module } from '@nestjs/common';
 import { sql } from 'kysely';
 import { Clock } from '../common/index.js';
-import type { Db, Tx } from '../database/index.js';
+import { DB, type Db, type Tx } from '../database/index.js';
 import { envelopeOf, type WebhookEvent } from './webhook-events.js';
 
 /**
@@ -92,6 +92,8 @@ export const WEBHOOK_LOG_DAYS = 30;
 /** Erasure and retention of outbox rows (the payloads name the clinic's externalId). */
 @Injectable()
 export class WebhookOutboxRecords {
+  constructor(@Inject(DB) private readonly db: Db) {}
+
   /** An erased patient's events, sent or not: nothing more is said about them. */
   async forgetEnrollments(tx: Tx, enrollmentIds: string[]): Promise<number> {
     if (enrollmentIds.length === 0) return 0;
@@ -103,13 +105,13 @@ export class WebhookOutboxRecords {
   }
 
   /** Finished deliveries created before `before`, at most `limit` of them. */
-  async purgeFinished(db: Tx | Db, before: Date, limit: number): Promise<number> {
+  async purgeFinished(before: Date, limit: number): Promise<number> {
     const r = await sql`
       DELETE FROM webhook_deliveries WHERE id IN (
         SELECT id FROM webhook_deliveries
         WHERE created_at < ${before} AND status <> 'pending'
         LIMIT ${limit})
-    `.execute(db);
+    `.execute(this.db);
     return Number(r.numAffectedRows ?? 0);
   }
 }
