@@ -107,6 +107,76 @@ describe('delivery states', () => {
     }
   });
 
+  describe('claims and send records made together go in one statement', () => {
+    // Two calls go at once (two batches in flight); every call made meanwhile waits and goes
+    // in the next batch together. So the third call on is batched.
+
+    it('claims a delivery named twice in one batch once', async () => {
+      const [a, b, x] = [await make('queued'), await make('queued'), await make('queued')];
+      const claims = await Promise.all([
+        repo.claim(a, 30_000),
+        repo.claim(b, 30_000),
+        repo.claim(x, 30_000),
+        repo.claim(x, 30_000),
+        repo.claim(x, 30_000),
+      ]);
+      expect(claims.slice(0, 2).map((c) => c?.id)).toEqual([a, b]);
+      expect(claims.slice(2).filter((c) => c !== undefined)).toHaveLength(1);
+      expect(await row(x)).toMatchObject({ status: 'sending', attempts: 1 });
+    });
+
+    it('one bad item fails alone: the rest of its batch is claimed', async () => {
+      const ids = [await make('queued'), await make('queued'), await make('queued')];
+      const results = await Promise.allSettled([
+        repo.claim(ids[0]!, 30_000),
+        repo.claim(ids[1]!, 30_000),
+        repo.claim('not-a-delivery-id', 30_000),
+        repo.claim(ids[2]!, 30_000),
+      ]);
+      expect(results.map((r) => r.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ]);
+      for (const id of ids) expect((await row(id)).status).toBe('sending');
+    });
+
+    it('records a send named twice in one batch once, the first record winning', async () => {
+      const [a, b, x] = [
+        await make('sending', 1),
+        await make('sending', 1),
+        await make('sending', 1),
+      ];
+      const moved = await Promise.all([
+        repo.markSent(a, 1, 'SM-a'),
+        repo.markSent(b, 1, 'SM-b'),
+        repo.markSent(x, 1, 'SM-first'),
+        repo.markSent(x, 1, 'SM-second'),
+      ]);
+      expect(moved).toEqual([true, true, true, false]);
+      expect(await row(x)).toMatchObject({ status: 'sent', provider_id: 'SM-first' });
+    });
+
+    it('fences each record of a batch on its own attempt', async () => {
+      const ids = [
+        await make('sending', 1),
+        await make('sending', 1),
+        await make('sending', 2),
+        await make('sending', 1),
+      ];
+      const moved = await Promise.all([
+        repo.markSent(ids[0]!, 1, 'SM-f0'),
+        repo.markSent(ids[1]!, 1, 'SM-f1'),
+        repo.markSent(ids[2]!, 1, 'SM-stale'), // attempt 2 holds the claim
+        repo.markSent(ids[3]!, 1, 'SM-f3'),
+      ]);
+      expect(moved).toEqual([true, true, false, true]);
+      expect((await row(ids[2]!)).status).toBe('sending');
+      expect((await row(ids[3]!)).provider_id).toBe('SM-f3');
+    });
+  });
+
   it('records a send with its provider id and time, fenced by the attempt', async () => {
     const id = await make('sending', 1);
     await tdb.db

@@ -51,3 +51,4 @@ export {
 export { HealthRegistry, type HealthEntry } from './health-registry.js';
 export { HealthRegistryModule } from './health-registry.module.js';
 export * from './ids.js';
+export { Coalescer } from './coalescer.js';

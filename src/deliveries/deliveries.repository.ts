@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Transaction } from 'kysely';
-import { Clock } from '../common/index.js';
+import { Clock, Coalescer, isConnectionError } from '../common/index.js';
 import {
   DB,
   FINAL_DELIVERY_STATUSES,
@@ -84,6 +84,62 @@ export type Transition = keyof typeof TRANSITIONS;
 export const ERROR_PURGED = 'detail removed after the retention period';
 
 const after = (now: Date, ms: number) => new Date(now.getTime() + ms);
+
+/**
+ * Claims and send records made while one is in flight go together in the next statement:
+ * one round trip and one commit for many sends under load, none of the waiting when idle.
+ */
+const BATCH = { maxBatch: 200, maxInFlight: 2 } as const;
+
+/** One result of a batched call: a value, or this item's own error. */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * Runs `batch` over `items` in rounds in which no key repeats (a repeated key goes in a later
+ * round, so it sees what the earlier one did, as it would have one call at a time). If a
+ * round's statement fails for any reason but a lost connection, each of its items runs alone,
+ * so one bad item cannot fail the others.
+ */
+async function inRounds<I, O>(
+  items: I[],
+  key: (item: I) => string,
+  batch: (items: I[]) => Promise<O[]>,
+  single: (item: I) => Promise<O>,
+): Promise<Settled<O>[]> {
+  const out: Settled<O>[] = new Array(items.length);
+  let left = items.map((item, i) => ({ item, i }));
+  while (left.length > 0) {
+    const seen = new Set<string>();
+    const round: typeof left = [];
+    const later: typeof left = [];
+    for (const x of left) {
+      const k = key(x.item);
+      (seen.has(k) ? later : round).push(x);
+      seen.add(k);
+    }
+    try {
+      const values = await batch(round.map((x) => x.item));
+      round.forEach((x, j) => (out[x.i] = { ok: true, value: values[j]! }));
+    } catch (err) {
+      if (isConnectionError(err) || round.length === 1) {
+        for (const x of round) out[x.i] = { ok: false, error: err };
+      } else {
+        for (const x of round)
+          out[x.i] = await single(x.item).then(
+            (value): Settled<O> => ({ ok: true, value }),
+            (error: unknown): Settled<O> => ({ ok: false, error }),
+          );
+      }
+    }
+    left = later;
+  }
+  return out;
+}
+
+const unwrap = <T>(r: Settled<T>): T => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
 
 /** The address a delivery goes to (`d` a delivery, `s` its subscriber). */
 const ADDRESS = sql`(CASE WHEN d.channel = 'email' THEN s.email ELSE s.phone END)`;
@@ -197,15 +253,38 @@ export class DeliveriesRepository {
    * now + `leaseMs`; past it the reconciler settles the attempt. Returns what the send needs,
    * or undefined when there is nothing to send (see loadForSend for why).
    */
-  async claim(id: string, leaseMs: number): Promise<DeliveryForSend | undefined> {
+  claim(id: string, leaseMs: number): Promise<DeliveryForSend | undefined> {
+    return this.claims.call({ id, leaseMs }).then(unwrap);
+  }
+
+  private readonly claims = new Coalescer<
+    { id: string; leaseMs: number },
+    Settled<DeliveryForSend | undefined>
+  >(
+    (inputs) =>
+      inRounds(
+        inputs,
+        (c) => c.id,
+        (round) => this.claimMany(round),
+        async (c) => (await this.claimMany([c]))[0],
+      ),
+    BATCH,
+  );
+
+  /** The claim of each of `inputs` (ids distinct), in their order: one statement for all. */
+  private async claimMany(
+    inputs: { id: string; leaseMs: number }[],
+  ): Promise<(DeliveryForSend | undefined)[]> {
     const now = this.clock.now();
     const { rows } = await sql<DeliveryForSend>`
       UPDATE deliveries AS d
          SET status = 'sending', attempts = d.attempts + 1, updated_at = ${now},
-             claimed_at = ${now}, check_at = ${after(now, leaseMs)}
-        FROM enrollments AS e
+             claimed_at = ${now}, check_at = c.check_at
+        FROM unnest(${inputs.map((c) => c.id)}::uuid[],
+                    ${inputs.map((c) => after(now, c.leaseMs))}::timestamptz[]) AS c(id, check_at),
+             enrollments AS e
         JOIN subscribers AS s ON s.id = e.subscriber_id
-       WHERE d.id = ${id}
+       WHERE d.id = c.id
          AND d.status = 'queued'
          AND e.id = d.enrollment_id
          AND ${SENDABLE}
@@ -214,7 +293,8 @@ export class DeliveriesRepository {
                 e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.clinic_id AS "clinicId",
                 e.campaign_id AS "campaignId", e.timezone, s.id AS "subscriberId", s.email, s.phone, s.name,
                 e.source`.execute(this.db);
-    return rows[0];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return inputs.map((c) => byId.get(c.id));
   }
 
   /**
@@ -274,6 +354,8 @@ export class DeliveriesRepository {
     providerId: string,
     extra: { resolution?: string; sentAt?: Date } = {},
   ): Promise<boolean> {
+    if (extra.resolution === undefined && extra.sentAt === undefined)
+      return this.sendRecords.call({ id, attempt, providerId }).then(unwrap);
     return this.transition({ id, attempt }, 'sent', {
       provider_id: providerId,
       error: null,
@@ -281,6 +363,39 @@ export class DeliveriesRepository {
       check_at: null,
       ...(extra.resolution ? { resolution: extra.resolution } : {}),
     });
+  }
+
+  private readonly sendRecords = new Coalescer<
+    { id: string; attempt: number; providerId: string },
+    Settled<boolean>
+  >(
+    (inputs) =>
+      inRounds(
+        inputs,
+        (r) => r.id,
+        (round) => this.markSentMany(round),
+        async (r) => (await this.markSentMany([r]))[0]!,
+      ),
+    BATCH,
+  );
+
+  /** markSent for each of `records` (ids distinct) in one statement; whether each moved. */
+  private async markSentMany(
+    records: { id: string; attempt: number; providerId: string }[],
+  ): Promise<boolean[]> {
+    const now = this.clock.now();
+    const { rows } = await sql<{ id: string }>`
+      UPDATE deliveries AS d
+         SET status = ${TRANSITIONS.sent.to}, updated_at = ${now}, provider_id = r.provider_id,
+             error = NULL, sent_at = ${now}, check_at = NULL
+        FROM unnest(${records.map((r) => r.id)}::uuid[], ${records.map((r) => r.attempt)}::int[],
+                    ${records.map((r) => r.providerId)}::text[]) AS r(id, attempt, provider_id)
+       WHERE d.id = r.id
+         AND d.attempts = r.attempt
+         AND d.status IN (${sql.join(TRANSITIONS.sent.from.map((f) => sql.lit(f)))})
+      RETURNING d.id`.execute(this.db);
+    const moved = new Set(rows.map((r) => r.id));
+    return records.map((r) => moved.has(r.id));
   }
 
   /** A final failure with its reason. Without `attempt`, whatever claim is current. */
