@@ -9,6 +9,8 @@ export interface Report {
   knobs: Record<string, unknown>;
   figures: (Figure & { ratio: number })[];
   notes: string[];
+  /** Per phase, the costliest statements (pg_stat_statements, when loaded). */
+  statements?: Record<string, unknown>;
   error?: string;
 }
 
@@ -57,6 +59,14 @@ export function renderTable(report: Report): string {
     `  - machine: ${JSON.stringify(report.machine)}`,
     `  - took ${report.durationSeconds.toFixed(1)} s`,
   ];
+  for (const [phase, top] of Object.entries(report.statements ?? {})) {
+    out.push('', `costliest statements, ${phase} (pg_stat_statements):`);
+    for (const t of top as { totalMs: number; share: number; calls: number; query: string }[])
+      out.push(
+        `  ${String(t.totalMs).padStart(7)} ms ${(t.share * 100).toFixed(0).padStart(3)}%` +
+          ` ${String(t.calls).padStart(8)} calls  ${t.query.slice(0, 110)}`,
+      );
+  }
   if (report.error) out.push('', `FAILED: ${report.error}`);
   return out.join('\n');
 }

@@ -25,6 +25,9 @@ import { benchProcesses } from './processes.bench.js';
 import { renderTable, withRatio, writeJson, type Report } from './report.js';
 import { benchScheduler } from './scheduler.bench.js';
 import { benchSend } from './send.bench.js';
+import { benchSignup } from './signup.bench.js';
+import { StatementProfile } from './statements.js';
+import { benchPunctuality } from './punctuality.bench.js';
 
 const OUTPUT = resolve('var/bench/latest.json');
 
@@ -43,13 +46,22 @@ const knobs = {
   // The config caps SMS_RATE_PER_SECOND at 10,000.
   smsRatePerSecond: intFromEnv('BENCH_SMS_RATE', 10_000, 1, 10_000),
   importRows: intFromEnv('BENCH_IMPORT_ROWS', 100_000, 1000, 1_000_000),
+  signupSeconds: intFromEnv('BENCH_SIGNUP_SECONDS', 5, 1, 60),
+  // Punctuality bursts at realistic provider rates, and the limiter against a strict fake.
+  burstSms: intFromEnv('BENCH_BURST_SMS', 2000, 100, 1_000_000),
+  burstSmsRate: intFromEnv('BENCH_BURST_SMS_RATE', 100, 1, 10_000),
+  burstEmail: intFromEnv('BENCH_BURST_EMAIL', 5000, 100, 1_000_000),
+  burstEmailRate: intFromEnv('BENCH_BURST_EMAIL_RATE', 500, 1, 10_000),
+  limiterRate: intFromEnv('BENCH_LIMITER_RATE', 100, 1, 10_000),
+  limiterSeconds: intFromEnv('BENCH_LIMITER_SECONDS', 15, 5, 600),
   // BENCH_ONLY=processes: send figures with this many worker processes (comma list).
   processes: (process.env.BENCH_PROCESSES ?? '1,2,4')
     .split(',')
     .map((v) => Number(v.trim()))
     .filter((n) => Number.isInteger(n) && n >= 1 && n <= 16),
   // The import phase alone takes about 3 minutes (100,000 + 25,000 rows on 2 busy cores).
-  budgetSeconds: intFromEnv('BENCH_BUDGET_SECONDS', 600, 30, 3600),
+  // The whole default run takes about 8 minutes, BENCH_ENROLLMENTS=1000000 about 12.
+  budgetSeconds: intFromEnv('BENCH_BUDGET_SECONDS', 900, 30, 3600),
 };
 
 async function main(): Promise<number> {
@@ -86,6 +98,7 @@ async function main(): Promise<number> {
     notes: [],
   };
   const figures: Figure[] = [];
+  const profile: Record<string, unknown> = {};
   const usedKnobs: Record<string, unknown> = {
     runs: `${knobs.runs} (medians; the N-enrolment claim runs once)`,
   };
@@ -96,11 +109,16 @@ async function main(): Promise<number> {
     machine.postgres = (
       await sql<{ v: string }>`SELECT current_setting('server_version') AS v`.execute(database.db)
     ).rows[0]?.v;
+    // With pg_stat_statements loaded (scripts/bench-profile.sh), each phase's costliest statements.
+    const statements = await StatementProfile.open(database.db);
+    machine.pgStatStatements = statements.available;
     const only = process.env.BENCH_ONLY?.split(',');
     const phases = [
       ['memory', () => benchMemory(ctx, knobs.waitingJobs)],
       ['scheduler', () => benchScheduler(ctx, knobs.enrollments)],
       ['send', () => benchSend(ctx, knobs)],
+      ['punctuality', () => benchPunctuality(ctx, knobs)],
+      ['signup', () => benchSignup(ctx, { seconds: knobs.signupSeconds })],
       ['import', () => benchImport(ctx, knobs.importRows)],
       // Only when named in BENCH_ONLY: it starts a dozen processes and takes minutes.
       [
@@ -118,7 +136,9 @@ async function main(): Promise<number> {
       if (only ? !only.includes(name) : name === 'processes') continue;
       const p0 = performance.now();
       console.log(`bench: ${name}...`);
+      await statements.reset();
       const result = await phase();
+      if (statements.available) profile[name] = await statements.top();
       figures.push(...result.figures);
       usedKnobs[name] = result.knobs;
       ctx.notes.push(`${name} phase took ${((performance.now() - p0) / 1000).toFixed(1)} s`);
@@ -137,6 +157,7 @@ async function main(): Promise<number> {
     knobs: usedKnobs,
     figures: figures.map(withRatio),
     notes: ctx.notes,
+    ...(Object.keys(profile).length ? { statements: profile } : {}),
     ...(error ? { error } : {}),
   };
   console.log(`\n${renderTable(report)}`);

@@ -71,3 +71,32 @@ export async function seedQueuedDeliveries(
 export async function truncateAll(db: Db): Promise<void> {
   await sql`TRUNCATE subscribers, enrollments, deliveries, suppressions CASCADE`.execute(db);
 }
+
+/**
+ * `k` subscribers, each with one active step-0 enrolment on `channel` in `timezone`, all due
+ * at `dueAt`: a morning burst.
+ */
+export async function seedBurst(
+  db: Db,
+  k: number,
+  channel: Channel,
+  timezone: string,
+  dueAt: Date,
+  tag: string,
+): Promise<void> {
+  await sql`
+    WITH s AS (
+      INSERT INTO subscribers (email, phone, name)
+      SELECT CASE WHEN ${channel} = 'email'
+                  THEN 'bench-' || ${tag}::text || '-' || g || '@example.test' END,
+             CASE WHEN ${channel} = 'sms'
+                  THEN '+1555' || lpad(g::text, 7, '0') END,
+             'Bench ' || g
+        FROM generate_series(1, ${k}::int) AS g
+      RETURNING id
+    )
+    INSERT INTO enrollments
+      (subscriber_id, campaign_id, channel, timezone, send_time, status, step, next_send_at, source)
+    SELECT id, ${CAMPAIGN}, ${channel}, ${timezone}, '08:00', 'active', 0, ${dueAt}, ${tag}
+      FROM s`.execute(db);
+}

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { SinkReply, SinkRequest } from './sinks.worker.js';
+import type { Arrival, SinkOptions, SinkReply, SinkRequest } from './sinks.worker.js';
+
+export type { Arrival, SinkOptions };
 
 export type SinkStats = Omit<Extract<SinkReply, { type: 'stats' }>, 'type'>;
 
@@ -8,12 +10,16 @@ export interface Sinks {
   twilio: { url: string; accountSid: string; authToken: string };
   /** Messages each sink has accepted, and connections opened to it, so far. */
   stats(): Promise<SinkStats>;
+  /** Arrivals recorded since the last call (with `record`), then forgets them. */
+  arrivals(): Promise<{ email: Arrival[]; sms: Arrival[] }>;
   close(): Promise<void>;
 }
 
 /** Starts the SMTP sink and the Twilio fake in a worker thread. */
-export async function startSinks(): Promise<Sinks> {
-  const worker = new Worker(new URL('./sinks.worker.js', import.meta.url));
+export async function startSinks(options: SinkOptions = {}): Promise<Sinks> {
+  const worker = new Worker(new URL('./sinks.worker.js', import.meta.url), {
+    workerData: options,
+  });
   const next = <T extends SinkReply['type']>(type: T, send?: SinkRequest) =>
     new Promise<Extract<SinkReply, { type: T }>>((resolve, reject) => {
       const onMessage = (m: SinkReply) => {
@@ -33,6 +39,10 @@ export async function startSinks(): Promise<Sinks> {
     async stats() {
       const { type: _type, ...stats } = await next('stats', { type: 'stats' });
       return stats;
+    },
+    async arrivals() {
+      const { email, sms } = await next('arrivals', { type: 'arrivals' });
+      return { email, sms };
     },
     async close() {
       await Promise.race([

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { AppModule } from '../../src/app.module.js';
@@ -35,6 +35,8 @@ export async function startApp(opts: {
   env?: Record<string, string>;
   clock?: ManualClock;
   outboxDir?: string;
+  /** Extra controllers beside the app's own (a benchmark's bare endpoint, say). */
+  controllers?: Type[];
 }): Promise<TestApp> {
   const outboxDir = opts.outboxDir ?? mkdtempSync(join(tmpdir(), 'sd-outbox-'));
   const config = loadConfig({
@@ -49,7 +51,10 @@ export async function startApp(opts: {
     SCHEDULER_INTERVAL_MS: '200',
     ...opts.env,
   });
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  let builder = Test.createTestingModule({
+    imports: [AppModule.forRoot(config)],
+    controllers: opts.controllers,
+  });
   if (opts.clock) builder = builder.overrideProvider(Clock).useValue(opts.clock);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
