@@ -10,26 +10,32 @@ export const SEED_ZONES = [
   'Australia/Sydney',
 ];
 
+/** Rows a seeding statement writes at most: a million in one would pass the statement timeout. */
+const SEED_CHUNK = 100_000;
+
 /**
  * `n` subscribers, each with one active email enrolment at step 0 that fell due in the last
- * five minutes: one set-based statement.
+ * five minutes: set-based statements of at most SEED_CHUNK rows.
  */
 export async function seedDueEnrollments(db: Db, n: number, tag: string): Promise<void> {
-  await sql`
-    WITH s AS (
-      INSERT INTO subscribers (email, name)
-      SELECT 'bench-' || ${tag}::text || '-' || g || '@example.test', 'Bench ' || g
-        FROM generate_series(1, ${n}::int) AS g
-      RETURNING id
-    ), numbered AS (
-      SELECT id, row_number() OVER () AS i FROM s
-    )
-    INSERT INTO enrollments
-      (subscriber_id, campaign_id, channel, timezone, send_time, status, step, next_send_at, source)
-    SELECT id, ${CAMPAIGN}, 'email',
-           (${sql.val(SEED_ZONES)}::text[])[1 + (i % ${SEED_ZONES.length})::int],
-           '08:00', 'active', 0, now() - make_interval(secs => (i % 300)::int), ${tag}
-      FROM numbered`.execute(db);
+  for (let from = 1; from <= n; from += SEED_CHUNK) {
+    const to = Math.min(n, from + SEED_CHUNK - 1);
+    await sql`
+      WITH s AS (
+        INSERT INTO subscribers (email, name)
+        SELECT 'bench-' || ${tag}::text || '-' || g || '@example.test', 'Bench ' || g
+          FROM generate_series(${from}::int, ${to}::int) AS g
+        RETURNING id
+      ), numbered AS (
+        SELECT id, ${from - 1}::int + row_number() OVER () AS i FROM s
+      )
+      INSERT INTO enrollments
+        (subscriber_id, campaign_id, channel, timezone, send_time, status, step, next_send_at, source)
+      SELECT id, ${CAMPAIGN}, 'email',
+             (${sql.val(SEED_ZONES)}::text[])[1 + (i % ${SEED_ZONES.length})::int],
+             '08:00', 'active', 0, now() - make_interval(secs => (i % 300)::int), ${tag}
+        FROM numbered`.execute(db);
+  }
 }
 
 /**

@@ -4,7 +4,8 @@
 # The shared PostgreSQL is not touched (loading the module needs a restart). Any bench
 # variables pass through, e.g.:
 #   BENCH_ONLY=scheduler BENCH_ENROLLMENTS=400000 bash scripts/bench-profile.sh
-# Also: NODE_PROF=1 writes a --cpu-prof profile of the bench process to var/bench/cpu/.
+# Also: NODE_PROF=1 writes a --cpu-prof profile of the bench process to var/bench/cpu/, and
+# PG_OPTS adds server settings to try, e.g. PG_OPTS="-c max_wal_size=4GB".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +25,8 @@ trap stop EXIT
 as_pg "$PG_BIN/initdb" -D "$DIR/data" -A trust -U postgres >/dev/null
 # The same memory settings as a stock Debian cluster, plus the statement statistics.
 as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w start -o \
-  "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top -c track_io_timing=on" >/dev/null
-echo "bench-profile: private PostgreSQL on 127.0.0.1:$PORT with pg_stat_statements"
+  "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top -c track_io_timing=on ${PG_OPTS:-}" >/dev/null
+echo "bench-profile: private PostgreSQL on 127.0.0.1:$PORT with pg_stat_statements ${PG_OPTS:-}"
 
 NODE_ARGS=()
 if [ "${NODE_PROF:-}" = 1 ]; then

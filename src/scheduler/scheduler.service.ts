@@ -93,6 +93,7 @@ export class SchedulerService {
     const now = this.clock.now();
     const outcome = await this.transactions.run(async (trx) => {
       if (!(await this.enrollments.tryAdvisoryLock(trx, SCHEDULER_LOCK))) return null;
+      await this.enrollments.preferIndexes(trx);
       const due = await this.enrollments.claimDue(trx, now, this.config.scheduler.batchSize);
       const had = await this.deliveries.keysHad(
         trx,
