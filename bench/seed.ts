@@ -38,6 +38,17 @@ export async function seedDueEnrollments(db: Db, n: number, tag: string): Promis
   }
 }
 
+/** Inserts `n` subscribers with an address on `channel` (numbered 1..n), returning their ids. */
+const subscribersOn = (channel: Channel, n: number, tag: string) => sql`
+  INSERT INTO subscribers (email, phone, name)
+  SELECT CASE WHEN ${channel} = 'email'
+              THEN 'bench-' || ${tag}::text || '-' || g || '@example.test' END,
+         CASE WHEN ${channel} = 'sms'
+              THEN '+1555' || lpad(g::text, 7, '0') END,
+         'Bench ' || g
+    FROM generate_series(1, ${n}::int) AS g
+  RETURNING id`;
+
 /**
  * `m` queued step-0 deliveries (with their subscribers and active enrolments, next step due
  * tomorrow) on `channel`: returns what the scheduler would hand to the queues.
@@ -50,16 +61,7 @@ export async function seedQueuedDeliveries(
   tag: string,
 ): Promise<{ id: string; channel: Channel; clinicId: null }[]> {
   const { rows } = await sql<{ id: string; channel: Channel; clinicId: null }>`
-    WITH s AS (
-      INSERT INTO subscribers (email, phone, name)
-      SELECT CASE WHEN ${channel} = 'email'
-                  THEN 'bench-' || ${tag}::text || '-' || g || '@example.test' END,
-             CASE WHEN ${channel} = 'sms'
-                  THEN '+1555' || lpad(g::text, 7, '0') END,
-             'Bench ' || g
-        FROM generate_series(1, ${m}::int) AS g
-      RETURNING id
-    ), e AS (
+    WITH s AS (${subscribersOn(channel, m, tag)}), e AS (
       INSERT INTO enrollments
         (subscriber_id, campaign_id, channel, timezone, send_time, status, step, next_send_at, source)
       SELECT id, ${CAMPAIGN}, ${channel}, ${timezone}, '08:00', 'active', 1,
@@ -91,16 +93,7 @@ export async function seedBurst(
   tag: string,
 ): Promise<void> {
   await sql`
-    WITH s AS (
-      INSERT INTO subscribers (email, phone, name)
-      SELECT CASE WHEN ${channel} = 'email'
-                  THEN 'bench-' || ${tag}::text || '-' || g || '@example.test' END,
-             CASE WHEN ${channel} = 'sms'
-                  THEN '+1555' || lpad(g::text, 7, '0') END,
-             'Bench ' || g
-        FROM generate_series(1, ${k}::int) AS g
-      RETURNING id
-    )
+    WITH s AS (${subscribersOn(channel, k, tag)})
     INSERT INTO enrollments
       (subscriber_id, campaign_id, channel, timezone, send_time, status, step, next_send_at, source)
     SELECT id, ${CAMPAIGN}, ${channel}, ${timezone}, '08:00', 'active', 0, ${dueAt}, ${tag}

@@ -7,6 +7,7 @@ import { startApp } from '../test/support/app.js';
 import { deleteKeys, type BenchContext, type Figure } from './harness.js';
 import type { LoadReply, LoadResult, LoadRun } from './load.worker.js';
 import { CAMPAIGN, truncateAll } from './seed.js';
+import { replies } from './thread.js';
 
 /** Connection counts searched, in order, for each endpoint. */
 const LEVELS = [1, 2, 4, 8, 16, 32];
@@ -40,18 +41,7 @@ interface LoadGenerator {
 /** autocannon in a worker thread (see load.worker.ts). */
 async function startLoad(): Promise<LoadGenerator> {
   const worker = new Worker(new URL('./load.worker.js', import.meta.url));
-  const next = <T extends LoadReply['type']>(types: T[], send?: LoadRun | { type: 'close' }) =>
-    new Promise<Extract<LoadReply, { type: T }>>((resolve, reject) => {
-      const onMessage = (m: LoadReply) => {
-        if (!(types as string[]).includes(m.type)) return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
-        resolve(m as Extract<LoadReply, { type: T }>);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-      if (send) worker.postMessage(send);
-    });
+  const next = replies<LoadRun | { type: 'close' }, LoadReply>(worker);
   await next(['ready']);
   return {
     async run(r) {

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { replies } from './thread.js';
 import type { Arrival, SinkOptions, SinkReply, SinkRequest } from './sinks.worker.js';
 
 export type { Arrival, SinkOptions };
@@ -20,33 +21,22 @@ export async function startSinks(options: SinkOptions = {}): Promise<Sinks> {
   const worker = new Worker(new URL('./sinks.worker.js', import.meta.url), {
     workerData: options,
   });
-  const next = <T extends SinkReply['type']>(type: T, send?: SinkRequest) =>
-    new Promise<Extract<SinkReply, { type: T }>>((resolve, reject) => {
-      const onMessage = (m: SinkReply) => {
-        if (m.type !== type) return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
-        resolve(m as Extract<SinkReply, { type: T }>);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-      if (send) worker.postMessage(send);
-    });
-  const ready = await next('ready');
+  const next = replies<SinkRequest, SinkReply>(worker);
+  const ready = await next(['ready']);
   return {
     smtpUrl: ready.smtpUrl,
     twilio: ready.twilio,
     async stats() {
-      const { type: _type, ...stats } = await next('stats', { type: 'stats' });
+      const { type: _type, ...stats } = await next(['stats'], { type: 'stats' });
       return stats;
     },
     async arrivals() {
-      const { email, sms } = await next('arrivals', { type: 'arrivals' });
+      const { email, sms } = await next(['arrivals'], { type: 'arrivals' });
       return { email, sms };
     },
     async close() {
       await Promise.race([
-        next('closed', { type: 'close' }),
+        next(['closed'], { type: 'close' }),
         new Promise((r) => setTimeout(r, 5000).unref()),
       ]);
       await worker.terminate();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import { ManualClock } from '../src/common/clock.js';
 import type { DeliveryStatus } from '../src/database/index.js';
 import { DeliveriesRepository, TRANSITIONS } from '../src/delivery/index.js';
@@ -140,6 +141,68 @@ describe('delivery states', () => {
         'fulfilled',
       ]);
       for (const id of ids) expect((await row(id)).status).toBe('sending');
+    });
+
+    it('a batch never waits for a row another transaction holds (so it cannot deadlock)', async () => {
+      // An opt-out withdrawing a person's queued deliveries locks several rows; a batch that
+      // waited for one of them while holding another could close a cycle with it.
+      const [a, b, held, free] = [
+        await make('queued'),
+        await make('queued'),
+        await make('queued'),
+        await make('queued'),
+      ];
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const holder = tdb.db.transaction().execute(async (trx) => {
+        await sql`SELECT id FROM deliveries WHERE id = ${held} FOR UPDATE`.execute(trx);
+        locked();
+        await released;
+      });
+      await isLocked;
+      const claims = [a, b, held, free].map((id) => repo.claim(id, 30_000));
+      // `held` and `free` share a batch: `free` is claimed while `held` is still locked.
+      const freeClaim = await Promise.race([
+        claims[3]!,
+        new Promise<'waited'>((r) => setTimeout(() => r('waited'), 3000)),
+      ]);
+      release();
+      await holder;
+      expect(freeClaim).toMatchObject({ id: free, status: 'sending' });
+      // The held one went again on its own, waited for the lock, and was claimed after it.
+      expect(await claims[2]).toMatchObject({ id: held, status: 'sending' });
+      expect((await Promise.all(claims)).every((c) => c !== undefined)).toBe(true);
+    });
+
+    it('a record never waits for a row another transaction holds', async () => {
+      const [a, b, held, free] = [
+        await make('sending', 1),
+        await make('sending', 1),
+        await make('sending', 1),
+        await make('sending', 1),
+      ];
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const holder = tdb.db.transaction().execute(async (trx) => {
+        await sql`SELECT id FROM deliveries WHERE id = ${held} FOR UPDATE`.execute(trx);
+        locked();
+        await released;
+      });
+      await isLocked;
+      const records = [a, b, held, free].map((id) => repo.markSent(id, 1, `SM-${id}`));
+      const freeRecord = await Promise.race([
+        records[3]!,
+        new Promise<'waited'>((r) => setTimeout(() => r('waited'), 3000)),
+      ]);
+      release();
+      await holder;
+      expect(freeRecord).toBe(true);
+      expect(await Promise.all(records)).toEqual([true, true, true, true]);
+      expect((await row(held)).provider_id).toBe(`SM-${held}`);
     });
 
     it('records a send named twice in one batch once, the first record winning', async () => {

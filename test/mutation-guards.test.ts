@@ -295,9 +295,11 @@ describe('mutation guards', () => {
 
     it('makes the queue wait, doubling, while PostgreSQL is out of reach, and spends nothing', async () => {
       const { deliveryId } = await queued('email');
-      const lost = Object.assign(new Error('Connection terminated unexpectedly'), {});
+      // A new error each time, as a dropped connection gives: one error shared by several
+      // sends (a batch of claims) counts once (the test after this one).
+      const lost = () => new Error('Connection terminated unexpectedly');
       const claim = jest.spyOn(DeliveriesRepository.prototype, 'claim');
-      claim.mockRejectedValue(lost as never);
+      claim.mockImplementation(() => Promise.reject(lost()));
       const first = await run(deliveryId);
       expect(first.error).toBeInstanceOf(RateLimitError);
       expect(first.waits).toEqual([1_000]);
@@ -316,8 +318,26 @@ describe('mutation guards', () => {
       expect(await row(deliveryId)).toMatchObject({ status: 'queued', attempts: 0 });
       expect((await run(deliveryId)).outcome).toBe('sent');
       // Back to 1 s after a claim went through.
-      jest.spyOn(DeliveriesRepository.prototype, 'claim').mockRejectedValueOnce(lost as never);
+      jest.spyOn(DeliveriesRepository.prototype, 'claim').mockRejectedValueOnce(lost() as never);
       expect((await run(deliveryId)).waits).toEqual([1_000]);
+    });
+
+    it('counts one error shared by several sends (a batch of claims) as one step of the back-off', async () => {
+      // A claim that goes through starts the back-off over.
+      const warm = await queued('email');
+      expect((await run(warm.deliveryId)).outcome).toBe('sent');
+      const { deliveryId } = await queued('email');
+      const shared = new Error('Connection terminated unexpectedly');
+      const claim = jest.spyOn(DeliveriesRepository.prototype, 'claim');
+      claim.mockRejectedValue(shared as never);
+      expect((await run(deliveryId)).waits).toEqual([1_000]);
+      expect((await run(deliveryId)).waits).toEqual([1_000]);
+      claim.mockImplementation(() =>
+        Promise.reject(new Error('Connection terminated unexpectedly')),
+      );
+      expect((await run(deliveryId)).waits).toEqual([2_000]);
+      claim.mockRestore();
+      expect((await run(deliveryId)).outcome).toBe('sent');
     });
 
     it('waits out a 429 for as long as Retry-After says, or 1 s when it says nothing', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { Clock, Coalescer, isConnectionError } from '../common/index.js';
 import {
   DB,
@@ -88,6 +88,10 @@ const after = (now: Date, ms: number) => new Date(now.getTime() + ms);
 /**
  * Claims and send records made while one is in flight go together in the next statement:
  * one round trip and one commit for many sends under load, none of the waiting when idle.
+ * A batch statement never waits for a row lock: it takes its rows' locks with SKIP LOCKED,
+ * so it cannot close a deadlock with a transaction that locks several of the same rows (an
+ * opt-out withdrawing a person's queued deliveries, say). What it skipped, and whatever it
+ * did not move, goes again one row at a time, waiting as a single statement always did.
  */
 const BATCH = { maxBatch: 200, maxInFlight: 2 } as const;
 
@@ -124,17 +128,40 @@ async function inRounds<I, O>(
       if (isConnectionError(err) || round.length === 1) {
         for (const x of round) out[x.i] = { ok: false, error: err };
       } else {
-        for (const x of round)
-          out[x.i] = await single(x.item).then(
-            (value): Settled<O> => ({ ok: true, value }),
-            (error: unknown): Settled<O> => ({ ok: false, error }),
-          );
+        await Promise.all(
+          round.map(async (x) => {
+            out[x.i] = await single(x.item).then(
+              (value): Settled<O> => ({ ok: true, value }),
+              (error: unknown): Settled<O> => ({ ok: false, error }),
+            );
+          }),
+        );
       }
     }
     left = later;
   }
   return out;
 }
+
+/**
+ * With `skip-locked`, a `mine` CTE that locks the rows of `ids` matching `where`, in id order,
+ * skipping any another transaction holds (the statement that follows never waits for a
+ * row); with `wait`, nothing.
+ */
+const lockedFirst = (locks: 'wait' | 'skip-locked', ids: string[], where: RawBuilder<unknown>) =>
+  locks === 'wait'
+    ? sql``
+    : sql`WITH mine AS (
+            SELECT d.id FROM deliveries AS d
+             WHERE d.id = ANY(${ids}::uuid[]) AND ${where}
+             ORDER BY d.id
+             FOR UPDATE SKIP LOCKED
+          )`;
+const onlyLocked = (locks: 'wait' | 'skip-locked') =>
+  locks === 'wait' ? sql`` : sql`AND d.id IN (SELECT id FROM mine)`;
+
+/** What a batch answers for an item it did not take: go again, alone. */
+const AGAIN = Symbol('again');
 
 const unwrap = <T>(r: Settled<T>): T => {
   if (!r.ok) throw r.error;
@@ -253,38 +280,51 @@ export class DeliveriesRepository {
    * now + `leaseMs`; past it the reconciler settles the attempt. Returns what the send needs,
    * or undefined when there is nothing to send (see loadForSend for why).
    */
-  claim(id: string, leaseMs: number): Promise<DeliveryForSend | undefined> {
-    return this.claims.call({ id, leaseMs }).then(unwrap);
+  async claim(id: string, leaseMs: number): Promise<DeliveryForSend | undefined> {
+    const claimed = unwrap(await this.claims.call({ id, leaseMs }));
+    // Not taken by the batch: on its own, outside it, so that no one else waits for it.
+    return claimed === AGAIN ? this.claimOne({ id, leaseMs }) : claimed;
   }
 
   private readonly claims = new Coalescer<
     { id: string; leaseMs: number },
-    Settled<DeliveryForSend | undefined>
+    Settled<DeliveryForSend | undefined | typeof AGAIN>
   >(
     (inputs) =>
       inRounds(
         inputs,
         (c) => c.id,
-        (round) => this.claimMany(round),
-        async (c) => (await this.claimMany([c]))[0],
+        async (round) => (await this.claimMany(round, 'skip-locked')).map((got) => got ?? AGAIN),
+        (c) => this.claimOne(c),
       ),
     BATCH,
   );
 
-  /** The claim of each of `inputs` (ids distinct), in their order: one statement for all. */
+  private async claimOne(c: { id: string; leaseMs: number }) {
+    return (await this.claimMany([c], 'wait'))[0];
+  }
+
+  /**
+   * The claim of each of `inputs` (ids distinct), in their order: one statement for all.
+   * `skip-locked` leaves out (undefined) a row another transaction holds; `wait` waits for it.
+   */
   private async claimMany(
     inputs: { id: string; leaseMs: number }[],
+    locks: 'wait' | 'skip-locked',
   ): Promise<(DeliveryForSend | undefined)[]> {
     const now = this.clock.now();
+    const ids = inputs.map((c) => c.id);
     const { rows } = await sql<DeliveryForSend>`
+      ${lockedFirst(locks, ids, sql`d.status = 'queued'`)}
       UPDATE deliveries AS d
          SET status = 'sending', attempts = d.attempts + 1, updated_at = ${now},
              claimed_at = ${now}, check_at = c.check_at
-        FROM unnest(${inputs.map((c) => c.id)}::uuid[],
+        FROM unnest(${ids}::uuid[],
                     ${inputs.map((c) => after(now, c.leaseMs))}::timestamptz[]) AS c(id, check_at),
              enrollments AS e
         JOIN subscribers AS s ON s.id = e.subscriber_id
        WHERE d.id = c.id
+         ${onlyLocked(locks)}
          AND d.status = 'queued'
          AND e.id = d.enrollment_id
          AND ${SENDABLE}
@@ -355,7 +395,10 @@ export class DeliveriesRepository {
     extra: { resolution?: string; sentAt?: Date } = {},
   ): Promise<boolean> {
     if (extra.resolution === undefined && extra.sentAt === undefined)
-      return this.sendRecords.call({ id, attempt, providerId }).then(unwrap);
+      return this.sendRecords
+        .call({ id, attempt, providerId })
+        .then(unwrap)
+        .then((moved) => moved || this.markSentOne({ id, attempt, providerId }));
     return this.transition({ id, attempt }, 'sent', {
       provider_id: providerId,
       error: null,
@@ -373,24 +416,35 @@ export class DeliveriesRepository {
       inRounds(
         inputs,
         (r) => r.id,
-        (round) => this.markSentMany(round),
-        async (r) => (await this.markSentMany([r]))[0]!,
+        (round) => this.markSentMany(round, 'skip-locked'),
+        (r) => this.markSentOne(r),
       ),
     BATCH,
   );
 
-  /** markSent for each of `records` (ids distinct) in one statement; whether each moved. */
+  private async markSentOne(r: { id: string; attempt: number; providerId: string }) {
+    return (await this.markSentMany([r], 'wait'))[0]!;
+  }
+
+  /**
+   * markSent for each of `records` (ids distinct) in one statement; whether each moved.
+   * `skip-locked` leaves a row another transaction holds unmoved; `wait` waits for it.
+   */
   private async markSentMany(
     records: { id: string; attempt: number; providerId: string }[],
+    locks: 'wait' | 'skip-locked',
   ): Promise<boolean[]> {
     const now = this.clock.now();
+    const ids = records.map((r) => r.id);
     const { rows } = await sql<{ id: string }>`
+      ${lockedFirst(locks, ids, sql`d.status IN (${sql.join(TRANSITIONS.sent.from.map((f) => sql.lit(f)))})`)}
       UPDATE deliveries AS d
          SET status = ${TRANSITIONS.sent.to}, updated_at = ${now}, provider_id = r.provider_id,
              error = NULL, sent_at = ${now}, check_at = NULL
-        FROM unnest(${records.map((r) => r.id)}::uuid[], ${records.map((r) => r.attempt)}::int[],
+        FROM unnest(${ids}::uuid[], ${records.map((r) => r.attempt)}::int[],
                     ${records.map((r) => r.providerId)}::text[]) AS r(id, attempt, provider_id)
        WHERE d.id = r.id
+         ${onlyLocked(locks)}
          AND d.attempts = r.attempt
          AND d.status IN (${sql.join(TRANSITIONS.sent.from.map((f) => sql.lit(f)))})
       RETURNING d.id`.execute(this.db);

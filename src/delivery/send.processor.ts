@@ -35,7 +35,10 @@ const OUTAGE_BACKOFF = { firstMs: 1_000, maxMs: 30_000 };
 export class SendProcessor {
   private readonly logger = new Logger(SendProcessor.name);
   private readonly stopping = new AbortController();
+  /** Per dependency: the next wait, the wait last given, and the errors already counted. */
   private readonly outageBackoff = new Map<string, number>();
+  private readonly lastOutageWait = new Map<string, number>();
+  private readonly countedOutages = new WeakSet<object>();
 
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -65,10 +68,11 @@ export class SendProcessor {
     try {
       d = await this.deliveries.claim(deliveryId, this.config.delivery.leaseMs);
     } catch (err) {
-      // PostgreSQL unreachable: nothing was claimed. The queue waits; no attempt is spent.
+      // PostgreSQL unreachable: nothing was claimed (or, if the statement committed before the
+      // connection went, its lease settles it). The queue waits; no attempt is spent.
       if (!isConnectionError(err)) throw err;
       reportOutage('postgres', err);
-      await worker.rateLimit(this.nextOutageWait('postgres'));
+      await worker.rateLimit(this.nextOutageWait('postgres', err));
       throw new RateLimitError();
     }
     this.outageBackoff.delete('postgres');
@@ -119,7 +123,7 @@ export class SendProcessor {
         await this.record(() =>
           this.deliveries.release(d.id, d.attempts, this.checkAfter(this.clock.now())),
         );
-        await worker.rateLimit(this.nextOutageWait('postgres'));
+        await worker.rateLimit(this.nextOutageWait('postgres', err));
         throw new RateLimitError();
       }
       // Templates are checked at start-up, so this is a bug; retrying would not fix it.
@@ -332,9 +336,17 @@ export class SendProcessor {
     return new Date(at.getTime() + this.config.delivery.jobCheckMs);
   }
 
-  private nextOutageWait(channel: string): number {
+  private nextOutageWait(channel: string, cause?: unknown): number {
+    // The sends that fail on one error (a batch of claims on one dropped connection) share
+    // one step of the back-off: it doubles once per error, not once per send.
+    if (typeof cause === 'object' && cause !== null) {
+      if (this.countedOutages.has(cause))
+        return this.lastOutageWait.get(channel) ?? OUTAGE_BACKOFF.firstMs;
+      this.countedOutages.add(cause);
+    }
     const wait = this.outageBackoff.get(channel) ?? OUTAGE_BACKOFF.firstMs;
     this.outageBackoff.set(channel, Math.min(wait * 2, OUTAGE_BACKOFF.maxMs));
+    this.lastOutageWait.set(channel, wait);
     return wait;
   }
 
