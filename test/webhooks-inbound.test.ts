@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import twilio from 'twilio';
 import { ManualClock } from '../src/common/clock.js';
 import { QueueName, QueuesService } from '../src/delivery/index.js';
-import { EnrollmentsService, OptOutService, SafetyService } from '../src/enrollments/index.js';
+import {
+  EnrollmentsRepository,
+  EnrollmentsService,
+  OptOutService,
+  SafetyService,
+} from '../src/enrollments/index.js';
 import { SchedulerService } from '../src/scheduler/index.js';
 import { SignupService } from '../src/signup/index.js';
 import { signupSchema } from '../src/signup/signup.dto.js';
@@ -325,6 +330,33 @@ describe('POST /webhooks/twilio/inbound', () => {
         ]);
       },
     );
+
+    it('a STOP whose transaction loses a deadlock is run again, not lost', async () => {
+      const phone = nextPhone();
+      const e = await enrolSms(phone);
+      const repo = api.get(EnrollmentsRepository);
+      const real = repo.transaction.bind(repo);
+      const spy = jest.spyOn(repo, 'transaction').mockImplementationOnce(async (fn) => {
+        // The whole transaction runs, then PostgreSQL picks it as the deadlock's victim.
+        await real(async (trx) => {
+          await fn(trx);
+          throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+        });
+        throw new Error('unreachable');
+      });
+      try {
+        const res = await post(sms(phone, 'STOP')).expect(200);
+        expect(replyOf(res)).toMatch(REPLY.stop);
+      } finally {
+        spy.mockRestore();
+      }
+      const after = await stateOf(phone);
+      expect(after.suppressions).toEqual([{ channel: 'sms', reason: 'sms-keyword' }]);
+      expect(after.enrollments).toMatchObject([
+        { id: e.id, status: 'cancelled', cancel_reason: 'stop' },
+      ]);
+      expect(after.inbound).toHaveLength(1);
+    });
 
     it.each(START_WORDS)(
       '%s: forged requests leave the opt-out in place; a signed one lifts it',

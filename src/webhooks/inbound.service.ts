@@ -11,6 +11,28 @@ import { classifyInbound, optOutIn, type InboundKind, type Intent } from './inbo
 import { InboundRepository } from './inbound.repository.js';
 import { SmsReplies } from './sms-replies.js';
 
+/** PostgreSQL's deadlock and serialization failures: the transaction did nothing; run it again. */
+const CONFLICT_CODES = new Set(['40P01', '40001']);
+const CONFLICT_TRIES = 3;
+
+/**
+ * Runs `work` (one whole transaction, with nothing outside the database in it) again when
+ * PostgreSQL aborted it for a deadlock or a serialization failure. A STOP whose transaction
+ * lost a deadlock must not be lost: Twilio does not send it again after our 500.
+ */
+async function retryingConflicts<T>(work: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (tries >= CONFLICT_TRIES || typeof code !== 'string' || !CONFLICT_CODES.has(code))
+        throw err;
+      await new Promise((r) => setTimeout(r, 20 * tries));
+    }
+  }
+}
+
 export interface InboundOutcome {
   kind: InboundKind;
   /** The text to answer with; null to answer nothing. */
@@ -58,21 +80,23 @@ export class InboundService {
 
   async receive(msg: InboundSms): Promise<InboundOutcome> {
     const reading = read(msg.body);
-    const done = await this.enrollments.transaction(async (trx) => {
-      const subscriber = await this.subscribers.findBy('phone', msg.from, trx);
-      // A score from a number we do not know has nobody to belong to.
-      const kind = reading.kind === 'pain' && !subscriber ? 'unknown' : reading.kind;
-      const claimed = await this.inbound.claim(trx, {
-        providerId: msg.messageSid ?? null,
-        fromPhone: msg.from,
-        body: msg.body,
-        kind,
-        subscriberId: subscriber?.id ?? null,
-      });
-      if (!claimed) return null;
-      const raised = await this.act(trx, { ...reading, kind }, msg, subscriber, claimed.id);
-      return { kind, subscriber, inboundId: claimed.id, raised: raised ?? [] };
-    });
+    const done = await retryingConflicts(() =>
+      this.enrollments.transaction(async (trx) => {
+        const subscriber = await this.subscribers.findBy('phone', msg.from, trx);
+        // A score from a number we do not know has nobody to belong to.
+        const kind = reading.kind === 'pain' && !subscriber ? 'unknown' : reading.kind;
+        const claimed = await this.inbound.claim(trx, {
+          providerId: msg.messageSid ?? null,
+          fromPhone: msg.from,
+          body: msg.body,
+          kind,
+          subscriberId: subscriber?.id ?? null,
+        });
+        if (!claimed) return null;
+        const raised = await this.act(trx, { ...reading, kind }, msg, subscriber, claimed.id);
+        return { kind, subscriber, inboundId: claimed.id, raised: raised ?? [] };
+      }),
+    );
     if (!done) return this.repeat(msg);
     // After the commit: the clinic hears of a red flag only once it is on record.
     if (done.raised.length > 0) await this.triage.notify(done.raised);
