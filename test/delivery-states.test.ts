@@ -69,6 +69,27 @@ describe('delivery states', () => {
     return d!.id;
   }
 
+  /**
+   * Locks one delivery row in a transaction of its own, as another worker or an opt-out
+   * would; the returned function commits it and waits for that.
+   */
+  async function holdRow(id: string): Promise<() => Promise<void>> {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = tdb.db.transaction().execute(async (trx) => {
+      await sql`SELECT id FROM deliveries WHERE id = ${id} FOR UPDATE`.execute(trx);
+      locked();
+      await released;
+    });
+    await isLocked;
+    return async () => {
+      release();
+      await holder;
+    };
+  }
+
   const ALL: DeliveryStatus[] = ['queued', 'sending', 'sent', 'delivered', 'failed', 'skipped'];
 
   it('inserts queued, due a job check after the given time, once per step', async () => {
@@ -152,24 +173,14 @@ describe('delivery states', () => {
         await make('queued'),
         await make('queued'),
       ];
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => (locked = r));
-      const holder = tdb.db.transaction().execute(async (trx) => {
-        await sql`SELECT id FROM deliveries WHERE id = ${held} FOR UPDATE`.execute(trx);
-        locked();
-        await released;
-      });
-      await isLocked;
+      const release = await holdRow(held);
       const claims = [a, b, held, free].map((id) => repo.claim(id, 30_000));
       // `held` and `free` share a batch: `free` is claimed while `held` is still locked.
       const freeClaim = await Promise.race([
         claims[3]!,
         new Promise<'waited'>((r) => setTimeout(() => r('waited'), 3000)),
       ]);
-      release();
-      await holder;
+      await release();
       expect(freeClaim).toMatchObject({ id: free, status: 'sending' });
       // The held one went again on its own, waited for the lock, and was claimed after it.
       expect(await claims[2]).toMatchObject({ id: held, status: 'sending' });
@@ -183,23 +194,13 @@ describe('delivery states', () => {
         await make('sending', 1),
         await make('sending', 1),
       ];
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => (locked = r));
-      const holder = tdb.db.transaction().execute(async (trx) => {
-        await sql`SELECT id FROM deliveries WHERE id = ${held} FOR UPDATE`.execute(trx);
-        locked();
-        await released;
-      });
-      await isLocked;
+      const release = await holdRow(held);
       const records = [a, b, held, free].map((id) => repo.markSent(id, 1, `SM-${id}`));
       const freeRecord = await Promise.race([
         records[3]!,
         new Promise<'waited'>((r) => setTimeout(() => r('waited'), 3000)),
       ]);
-      release();
-      await holder;
+      await release();
       expect(freeRecord).toBe(true);
       expect(await Promise.all(records)).toEqual([true, true, true, true]);
       expect((await row(held)).provider_id).toBe(`SM-${held}`);

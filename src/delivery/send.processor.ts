@@ -35,9 +35,8 @@ const OUTAGE_BACKOFF = { firstMs: 1_000, maxMs: 30_000 };
 export class SendProcessor {
   private readonly logger = new Logger(SendProcessor.name);
   private readonly stopping = new AbortController();
-  /** Per dependency: the next wait, the wait last given, and the errors already counted. */
+  /** Per dependency: the wait last given (the next doubles it), and the errors counted. */
   private readonly outageBackoff = new Map<string, number>();
-  private readonly lastOutageWait = new Map<string, number>();
   private readonly countedOutages = new WeakSet<object>();
 
   constructor(
@@ -339,14 +338,14 @@ export class SendProcessor {
   private nextOutageWait(channel: string, cause?: unknown): number {
     // The sends that fail on one error (a batch of claims on one dropped connection) share
     // one step of the back-off: it doubles once per error, not once per send.
+    const last = this.outageBackoff.get(channel);
     if (typeof cause === 'object' && cause !== null) {
-      if (this.countedOutages.has(cause))
-        return this.lastOutageWait.get(channel) ?? OUTAGE_BACKOFF.firstMs;
+      if (last !== undefined && this.countedOutages.has(cause)) return last;
       this.countedOutages.add(cause);
     }
-    const wait = this.outageBackoff.get(channel) ?? OUTAGE_BACKOFF.firstMs;
-    this.outageBackoff.set(channel, Math.min(wait * 2, OUTAGE_BACKOFF.maxMs));
-    this.lastOutageWait.set(channel, wait);
+    const wait =
+      last === undefined ? OUTAGE_BACKOFF.firstMs : Math.min(last * 2, OUTAGE_BACKOFF.maxMs);
+    this.outageBackoff.set(channel, wait);
     return wait;
   }
 
